@@ -1,0 +1,11 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("partners", views.PartnerViewSet, basename="partner")
+router.register("partner-users", views.PartnerUserViewSet, basename="partner-user")
+router.register("customers", views.CustomerViewSet, basename="customer")
+
+urlpatterns = [path("me/", views.MeView.as_view(), name="me"), *router.urls]

@@ -1,0 +1,59 @@
+"""Writing the audit trail. The request id and IP come from the request being served, if any."""
+
+import contextvars
+import datetime
+import decimal
+import uuid
+
+from django.contrib.contenttypes.models import ContentType
+
+_request_context = contextvars.ContextVar("prm_request_context", default=None)
+
+
+def set_request_context(*, request_id: str, ip_address: str | None):
+    return _request_context.set({"request_id": request_id, "ip_address": ip_address})
+
+
+def reset_request_context(token):
+    _request_context.reset(token)
+
+
+def _plain(value):
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for the fields whose value changed."""
+    return {
+        name: [_plain(before.get(name)), _plain(after.get(name))]
+        for name in after
+        if _plain(before.get(name)) != _plain(after.get(name))
+    }
+
+
+def record(*, actor, verb: str, obj, partner=None, changes: dict | None = None, reason: str = ""):
+    from .models import AuditEvent
+
+    context = _request_context.get() or {}
+    if partner is None:
+        partner = getattr(obj, "partner", None)
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        verb=verb,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        partner_id=getattr(partner, "pk", partner),
+        changes=changes or {},
+        reason=reason,
+        request_id=context.get("request_id", ""),
+        ip_address=context.get("ip_address"),
+    )

@@ -1,0 +1,375 @@
+"""Partner organisations, their agreement, tiers, territories and people; end customers and who
+holds which relationship to them; the commission ledger's owner; the audit trail."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
+
+from . import agreement as terms
+from .access import PartnerRole, TenantQuerySet
+from .matching import normalize_company_name, normalize_domain
+
+country_code = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code, e.g. DE.")
+hex_colour = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1A6FB0.")
+
+
+class ProgramTier(models.Model):
+    """A level of the partner program (Registered, Silver, Gold…); higher rank, better terms."""
+
+    name = models.CharField(max_length=60, unique=True)
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="Higher is better.")
+    protection_days = models.PositiveSmallIntegerField(
+        default=90, help_text="How long an approved deal registration is protected."
+    )
+    lead_accept_hours = models.PositiveSmallIntegerField(
+        default=72, help_text="How long a partner has to accept an offered lead."
+    )
+    routing_weight = models.PositiveSmallIntegerField(default=1, help_text="Weight in lead distribution.")
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProductLine(models.Model):
+    """A family of products; partners are authorised for (have expertise in) product lines."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PartnerStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    TERMINATED = "terminated", _("Terminated")
+
+
+PARTNER_TRANSITIONS = {
+    PartnerStatus.APPLIED: {PartnerStatus.ONBOARDING, PartnerStatus.TERMINATED},
+    PartnerStatus.ONBOARDING: {PartnerStatus.ACTIVE, PartnerStatus.TERMINATED},
+    PartnerStatus.ACTIVE: {PartnerStatus.SUSPENDED, PartnerStatus.TERMINATED},
+    PartnerStatus.SUSPENDED: {PartnerStatus.ACTIVE, PartnerStatus.TERMINATED},
+    PartnerStatus.TERMINATED: set(),
+}
+
+
+class PartnerQuerySet(TenantQuerySet):
+    partner_path = "pk"
+
+    def visible_to_partner(self, actor):
+        return self.filter(pk=actor.partner_id)
+
+
+class Partner(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    status = models.CharField(max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.APPLIED)
+    tier = models.ForeignKey(ProgramTier, on_delete=models.PROTECT, related_name="partners", null=True, blank=True)
+    business_model = models.CharField(max_length=30, choices=terms.BusinessModel.choices)
+    country = models.CharField(max_length=2, validators=[country_code], help_text="Headquarters country.")
+    website = models.URLField(blank=True)
+    expertise = models.ManyToManyField(ProductLine, blank=True, related_name="partners")
+    credit_limit = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("100000.00"), validators=[MinValueValidator(0)]
+    )
+    # Branding, shown to a white-label partner's users and on its documents.
+    display_name = models.CharField(max_length=200, blank=True)
+    logo = models.FileField(upload_to="partner-logos/", blank=True)
+    brand_color = models.CharField(max_length=7, blank=True, validators=[hex_colour])
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PartnerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("manage_partner", "Manage this partner (channel manager)")]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["business_model"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def brand_name(self):
+        return self.display_name or self.name
+
+    def can_transition_to(self, status) -> bool:
+        return status in PARTNER_TRANSITIONS[PartnerStatus(self.status)]
+
+
+class Agreement(models.Model):
+    """The partner's agreement: the business-model preset's dimensions, each overridable by the parent."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, primary_key=True, related_name="agreement")
+    customer_owner = models.CharField(max_length=20, choices=terms.CustomerOwner.choices)
+    customer_awareness = models.CharField(max_length=20, choices=terms.CustomerAwareness.choices)
+    post_win_visibility = models.CharField(max_length=20, choices=terms.PostWinVisibility.choices)
+    quote_access = models.CharField(max_length=30, choices=terms.QuoteAccess.choices)
+    order_access = models.CharField(max_length=20, choices=terms.OrderAccess.choices)
+    service_model = models.CharField(max_length=20, choices=terms.ServiceModel.choices)
+    renewal_owner = models.CharField(max_length=20, choices=terms.RenewalOwner.choices)
+    renewal_exclusive_days = models.PositiveSmallIntegerField(default=0)
+    renewal_commission = models.BooleanField(default=False)
+    pipeline_visibility = models.CharField(max_length=20, choices=terms.PipelineVisibility.choices)
+    commission_model = models.CharField(max_length=20, choices=terms.CommissionModel.choices)
+    referral_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+    )
+    commission_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
+        help_text="Percent of the closed deal's value.",
+    )
+    marketing_model = models.CharField(max_length=20, choices=terms.MarketingModel.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commission_rate__gte=0, commission_rate__lte=100), name="agreement_rate_pct"
+            ),
+            models.CheckConstraint(condition=Q(referral_fee__gte=0), name="agreement_fee_nonneg"),
+        ]
+
+    def __str__(self):
+        return f"Agreement of {self.partner}"
+
+    @property
+    def preset(self):
+        return terms.PRESETS[terms.BusinessModel(self.partner.business_model)]
+
+    @property
+    def overrides(self) -> dict:
+        """Dimensions that differ from the business model's preset: {name: (preset, actual)}."""
+        return {
+            name: (value, getattr(self, name))
+            for name, value in self.preset.items()
+            if str(getattr(self, name)) != str(value)
+        }
+
+    @property
+    def parent_brand_visible(self) -> bool:
+        return self.customer_awareness != terms.CustomerAwareness.PARTNER_ONLY
+
+    def describe(self) -> list[str]:
+        parent = settings.PARENT_COMPANY_NAME
+        return [line.replace("{parent}", parent) for line in terms.describe(self)]
+
+
+class Territory(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="territories")
+    country = models.CharField(max_length=2, validators=[country_code])
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["country"]
+        constraints = [models.UniqueConstraint(fields=["partner", "country"], name="territory_unique")]
+        indexes = [models.Index(fields=["country"])]
+        verbose_name_plural = "territories"
+
+    def __str__(self):
+        return self.country
+
+
+class Membership(models.Model):
+    """A user's place in a partner organisation; a user belongs to at most one partner."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=PartnerRole.choices, default=PartnerRole.REP)
+    is_active = models.BooleanField(default=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invitation_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["partner", "user__username"]
+        indexes = [models.Index(fields=["partner", "role"])]
+
+    def __str__(self):
+        return f"{self.user} @ {self.partner} ({self.role})"
+
+
+class PartnerUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian grants on one partner (channel managers), with a direct foreign key."""
+
+    content_object = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class CustomerSize(models.TextChoices):
+    SMALL = "1-49", "1–49 employees"
+    MEDIUM = "50-249", "50–249 employees"
+    LARGE = "250-999", "250–999 employees"
+    ENTERPRISE = "1000+", "1000+ employees"
+
+
+class CustomerStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ACTIVE = "active", _("Active customer")
+    CHURNED = "churned", _("Churned")
+
+
+class CustomerQuerySet(TenantQuerySet):
+    """Customers are seen through relationships: a partner sees the customers it holds one to."""
+
+    partner_path = "relationships__partner"
+
+    def for_partner(self, partner_id):
+        return self.filter(Exists(CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id=partner_id)))
+
+    def _partner_in(self, partner_ids):
+        return Q(
+            Exists(CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id__in=sorted(partner_ids)))
+        )
+
+    def visible_to_partner(self, actor):
+        relationships = CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id=actor.partner_id)
+        if actor.sees_partner_wide:
+            return self.filter(Exists(relationships))
+        shared = CustomerUserObjectPermission.objects.filter(content_object=OuterRef("pk"), user_id=actor.user_id)
+        return self.filter(Exists(relationships.filter(owner_id=actor.user_id)) | Exists(shared))
+
+
+class Customer(models.Model):
+    """An end-customer account."""
+
+    legal_name = models.CharField(max_length=200)
+    normalized_name = models.CharField(max_length=200, editable=False, db_index=True)
+    domain = models.CharField(max_length=253, blank=True, db_index=True, help_text="Web domain, e.g. contoso.com")
+    country = models.CharField(max_length=2, validators=[country_code])
+    industry = models.CharField(max_length=80, blank=True)
+    size = models.CharField(max_length=10, choices=CustomerSize.choices, blank=True)
+    status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT)
+    owner_partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+        help_text="The partner that owns the relationship; empty when the parent owns it.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_name"]
+        indexes = [models.Index(fields=["country", "normalized_name"])]
+
+    def __str__(self):
+        return self.legal_name
+
+    def save(self, *args, **kwargs):
+        self.normalized_name = normalize_company_name(self.legal_name)
+        self.domain = normalize_domain(self.domain)
+        super().save(*args, **kwargs)
+
+
+class RelationshipKind(models.TextChoices):
+    ORIGINATING = "originating", _("Originating (registered or referred it)")
+    SERVICING = "servicing", _("Servicing")
+    RENEWAL = "renewal", _("Renewal")
+
+
+class CustomerRelationship(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relationships")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_relationships")
+    kind = models.CharField(max_length=20, choices=RelationshipKind.choices)
+    since = models.DateField(default=timezone.localdate)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customer_relationships",
+        help_text="The partner user who manages this customer.",
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["since"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "partner", "kind"], name="relationship_unique"),
+        ]
+        indexes = [models.Index(fields=["partner", "customer"])]
+
+    def __str__(self):
+        return f"{self.partner} → {self.customer} ({self.kind})"
+
+
+class CustomerUserObjectPermission(UserObjectPermissionBase):
+    """A customer shared with one partner user (django-guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class AuditQuerySet(TenantQuerySet):
+    def visible_to_partner(self, actor):
+        if actor.role != PartnerRole.ADMIN:
+            return self.none()
+        return self.filter(partner_id=actor.partner_id)
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when and from where. Written by every service that changes state."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verb = models.CharField(max_length=80)
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    partner = models.ForeignKey(Partner, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            models.Index(fields=["partner", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.verb} {self.object_repr}"

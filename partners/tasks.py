@@ -1,0 +1,58 @@
+"""Background work of the partners app. Tasks take ids, re-fetch, and are safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Membership
+
+
+@shared_task
+def send_invitation(membership_id: int) -> bool:
+    """Email a new partner user the link to set their password; once only."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update().select_related("user", "partner").filter(pk=membership_id).first()
+        )
+        if membership is None or membership.invitation_sent_at is not None or not membership.user.email:
+            return False
+        form = PasswordResetForm({"email": membership.user.email})
+        if form.is_valid():
+            # An invited user has no usable password yet, which PasswordResetForm skips: send directly.
+            from django.contrib.auth.tokens import default_token_generator
+            from django.utils.encoding import force_bytes
+            from django.utils.http import urlsafe_base64_encode
+
+            user = membership.user
+            context = {
+                "email": user.email,
+                "domain": settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost",
+                "site_name": membership.partner.brand_name,
+                "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+                "user": user,
+                "token": default_token_generator.make_token(user),
+                "protocol": "http" if settings.DEBUG else "https",
+            }
+            form.send_mail(
+                "registration/invitation_subject.txt",
+                "registration/invitation_email.txt",
+                context,
+                settings.DEFAULT_FROM_EMAIL,
+                user.email,
+            )
+        membership.invitation_sent_at = timezone.now()
+        membership.save(update_fields=["invitation_sent_at"])
+    return True
+
+
+@shared_task
+def send_pending_invitations() -> int:
+    """Periodic: catch invitations whose task was lost (broker down at commit time)."""
+    sent = 0
+    for membership_id in Membership.objects.filter(
+        invitation_sent_at__isnull=True, user__password__startswith="!"
+    ).values_list("pk", flat=True)[:200]:
+        sent += bool(send_invitation(membership_id))
+    return sent

@@ -1,0 +1,11 @@
+"""/api/v1/: each domain app contributes its routes."""
+
+from django.urls import include, path
+
+from .views import TokenView
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include("partners.api.urls")),
+    path("", include("quotes.api.urls")),
+]
