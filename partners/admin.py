@@ -95,8 +95,17 @@ class PartnerAdminForm(forms.ModelForm):
     class Meta:
         model = Partner
         fields = [
-            "name", "slug", "tier", "business_model", "country", "website", "credit_limit",
-            "expertise", "display_name", "logo", "brand_color",
+            "name",
+            "slug",
+            "tier",
+            "business_model",
+            "country",
+            "website",
+            "credit_limit",
+            "expertise",
+            "display_name",
+            "logo",
+            "brand_color",
         ]
 
 

@@ -373,3 +373,64 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.verb} {self.object_repr}"
+
+
+class CommissionSource(models.TextChoices):
+    REFERRAL = "referral", _("Referral fee")
+    CLOSED_DEAL = "closed_deal", _("Closed deal")
+    RENEWAL = "renewal", _("Renewal")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class CommissionStatus(models.TextChoices):
+    ACCRUED = "accrued", _("Accrued")
+    APPROVED = "approved", _("Approved")
+    PAID = "paid", _("Paid")
+    REVERSED = "reversed", _("Reversed")
+
+
+COMMISSION_TRANSITIONS = {
+    CommissionStatus.ACCRUED: {CommissionStatus.APPROVED, CommissionStatus.REVERSED},
+    CommissionStatus.APPROVED: {CommissionStatus.PAID, CommissionStatus.REVERSED},
+    CommissionStatus.PAID: set(),
+    CommissionStatus.REVERSED: set(),
+}
+
+
+class Commission(models.Model):
+    """One entry of a partner's commission ledger. `source_ref` (e.g. "deal-registration:42") is the
+    idempotency key: the same event never accrues twice."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commissions")
+    source = models.CharField(max_length=20, choices=CommissionSource.choices)
+    source_ref = models.CharField(max_length=80)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="commissions")
+    description = models.CharField(max_length=200, blank=True)
+    base_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="The deal value a percentage applies to."
+    )
+    rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, help_text="Percent.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=10, choices=CommissionStatus.choices, default=CommissionStatus.ACCRUED)
+    accrued_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=80, blank=True)
+    reversal_reason = models.CharField(max_length=200, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-accrued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "source", "source_ref"], name="commission_once_per_event"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="commission_amount_nonneg"),
+        ]
+        indexes = [models.Index(fields=["partner", "-accrued_at"]), models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"{self.partner} {self.get_source_display()} {self.amount} {self.currency} ({self.status})"

@@ -17,6 +17,7 @@ from .models import (
     Membership,
     Partner,
     PartnerStatus,
+    PartnerUserObjectPermission,
     RelationshipKind,
     Territory,
 )
@@ -166,6 +167,10 @@ def partner_manager_grant(*, user, partner: Partner, manager) -> None:
         raise PermissionDenied("Only the parent's admins assign channel managers.")
     if not manager.is_staff or hasattr(manager, "membership"):
         raise ValidationError({"manager": ["A channel manager is a member of the parent's staff."]})
+    if PartnerUserObjectPermission.objects.filter(
+        user=manager, content_object=partner, permission__codename="manage_partner"
+    ).exists():
+        return
     assign_perm("partners.manage_partner", manager, partner)
     forget_actor(manager)
     audit.record(

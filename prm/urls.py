@@ -18,6 +18,9 @@ urlpatterns = [
     path("api/v1/", include("prm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("portal/deals/", include("deals.urls")),
+    path("portal/quotes/", include("quotes.urls")),
+    path("portal/cases/", include("cases.urls")),
     path("portal/", include("partners.urls")),
 ]
 if settings.DEBUG:

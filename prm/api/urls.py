@@ -7,5 +7,7 @@ from .views import TokenView
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("partners.api.urls")),
+    path("", include("deals.api.urls")),
     path("", include("quotes.api.urls")),
+    path("", include("cases.api.urls")),
 ]

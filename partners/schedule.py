@@ -1,0 +1,8 @@
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "partners-send-pending-invitations": {
+        "task": "partners.tasks.send_pending_invitations",
+        "schedule": crontab(minute="*/10"),
+    },
+}
