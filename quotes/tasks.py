@@ -1,0 +1,39 @@
+"""Background work of quotes and orders. Tasks take ids, re-fetch under a lock and are safe to run
+twice (the outbox row's status and the order's state make the second run a no-op)."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import ProvisioningRequest, ProvisioningStatus, Quote, QuoteStatus
+
+
+@shared_task
+def provision_order(request_id: int) -> str:
+    return services.provisioning_run(request_id=request_id)
+
+
+@shared_task
+def provision_pending() -> int:
+    """Periodic: re-deliver outbox rows whose task was lost (broker down at commit time) or is due."""
+    now = timezone.now()
+    due = ProvisioningRequest.objects.filter(status=ProvisioningStatus.PENDING, created_at__lt=now).exclude(
+        next_attempt_at__gt=now
+    )
+    count = 0
+    for request_id in due.values_list("pk", flat=True)[:200]:
+        provision_order.delay(request_id)
+        count += 1
+    return count
+
+
+@shared_task
+def expire_quotes() -> int:
+    """Periodic: sent quotes past their validity date expire."""
+    today = timezone.localdate()
+    expired = 0
+    for quote_id in Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=today).values_list("pk", flat=True)[
+        :1000
+    ]:
+        expired += services.quote_expire(quote_id=quote_id, today=today)
+    return expired
