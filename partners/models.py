@@ -4,7 +4,7 @@ holds which relationship to them; the commission ledger's owner; the audit trail
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -136,7 +136,7 @@ class Agreement(models.Model):
         max_digits=5,
         decimal_places=2,
         default=Decimal("0.00"),
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="Percent of the closed deal's value.",
     )
     marketing_model = models.CharField(max_length=20, choices=terms.MarketingModel.choices)

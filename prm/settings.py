@@ -120,7 +120,6 @@ LOGOUT_REDIRECT_URL = "portal:login"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-FORMS_URLFIELD_ASSUME_HTTPS = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -187,6 +186,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerStatusEnum": "partners.models.PartnerStatus",
+        "CustomerStatusEnum": "partners.models.CustomerStatus",
+        "CommissionStatusEnum": "partners.models.CommissionStatus",
+    },
 }
 
 # Celery: JSON only, late acks, one task at a time per worker process.

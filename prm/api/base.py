@@ -82,6 +82,12 @@ class ScopedViewSetMixin:
         self.check_object_permissions(self.request, obj)
         return obj
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # A verb an object does not offer is a 405 only for objects the caller may see.
+        if request.user and request.user.is_authenticated and (self.lookup_url_kwarg or self.lookup_field) in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def permission_denied(self, request, message=None, code=None):
         # Anonymous callers get 401 from authentication; everything else that is visible but not
         # allowed is 403. Invisible objects never reach here: get_object raised 404 already.

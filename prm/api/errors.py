@@ -16,7 +16,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(exc, "error_dict"):
         return exceptions.ValidationError(
-            {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+            {
+                ("non_field_errors" if field == "__all__" else field): [str(m) for e in errors for m in e.messages]
+                for field, errors in exc.error_dict.items()
+            }
         )
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
