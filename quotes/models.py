@@ -285,11 +285,12 @@ class QuoteStatus(models.TextChoices):
 
 _S = QuoteStatus
 # The quote state machine, in one place. A requested quote (a referral partner asked the parent to
-# quote) moves like a draft, but only the parent moves it.
+# quote) moves like a draft, but only the parent moves it. Submitting a quote within its limits
+# passes through pending_approval to approved at once.
 QUOTE_TRANSITIONS = {
-    _S.REQUESTED: {_S.PENDING_APPROVAL, _S.APPROVED, _S.SENT, _S.SUPERSEDED},
-    _S.DRAFT: {_S.PENDING_APPROVAL, _S.APPROVED, _S.SENT, _S.SUPERSEDED},
-    _S.RETURNED: {_S.PENDING_APPROVAL, _S.APPROVED, _S.SENT, _S.SUPERSEDED},
+    _S.REQUESTED: {_S.PENDING_APPROVAL, _S.SENT, _S.SUPERSEDED},
+    _S.DRAFT: {_S.PENDING_APPROVAL, _S.SENT, _S.SUPERSEDED},
+    _S.RETURNED: {_S.PENDING_APPROVAL, _S.SENT, _S.SUPERSEDED},
     _S.PENDING_APPROVAL: {_S.APPROVED, _S.REJECTED, _S.RETURNED},
     _S.APPROVED: {_S.SENT, _S.SUPERSEDED},
     _S.REJECTED: {_S.SUPERSEDED},

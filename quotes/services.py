@@ -340,8 +340,9 @@ def quote_submit(*, user, quote) -> Quote:
         raise ValidationError({"lines": ["Add at least one line first."]})
     reasons = quote_approval_reasons(quote)
     quote.approval_reasons = reasons
+    _move_quote(user=user, quote=quote, status=QuoteStatus.PENDING_APPROVAL, verb="quote.submit")
     if reasons:
-        return _move_quote(user=user, quote=quote, status=QuoteStatus.PENDING_APPROVAL, verb="quote.submit")
+        return quote
     return _move_quote(
         user=user,
         quote=quote,

@@ -1,6 +1,42 @@
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from quotes.models import Product
+from partners.models import Customer, Partner
+from prm.api.base import ScopedPrimaryKeyRelatedField
+from prm.api.serializers import StrictSerializer
+from quotes.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PriceBook,
+    PriceBookEntry,
+    Product,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedIdField(ScopedPrimaryKeyRelatedField):
+    """The id of a row the caller can see (another tenant's id reads as missing)."""
+
+
+def status_field(choices):
+    """A read-only status documented inline (the enum name "status" is shared by other apps)."""
+
+    @extend_schema_field({"type": "string", "enum": list(choices.values)})
+    class StatusField(serializers.CharField):
+        pass
+
+    return StatusField(read_only=True)
+
+
+PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": Decimal("0"), "max_value": Decimal("100")}
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -21,3 +57,255 @@ class ProductSerializer(serializers.ModelSerializer):
             "description",
         ]
         read_only_fields = fields
+
+
+class PriceBookEntrySerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = PriceBookEntry
+        fields = ["product", "sku", "name", "unit_price"]
+        read_only_fields = fields
+
+
+class PriceBookSerializer(serializers.ModelSerializer):
+    entries = PriceBookEntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PriceBook
+        fields = ["id", "name", "currency", "valid_from", "valid_until", "is_default", "active", "entries"]
+        read_only_fields = fields
+
+
+# Quotes ---------------------------------------------------------------------------------------------
+
+
+class LineInputSerializer(StrictSerializer):
+    product = ScopedIdField(model=Product)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    discount_percent = serializers.DecimalField(required=False, default=Decimal("0"), **PERCENT)
+    term_months = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=120)
+
+
+class QuoteLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+    product_line = serializers.CharField(source="product.product_line.code", read_only=True)
+
+    class Meta:
+        model = QuoteLine
+        fields = [
+            "id",
+            "position",
+            "product",
+            "sku",
+            "name",
+            "product_line",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "net_amount",
+            "term_months",
+        ]
+        read_only_fields = fields
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    status = status_field(QuoteStatus)
+    number = serializers.CharField(read_only=True)
+    lines = QuoteLineSerializer(many=True, read_only=True)
+    customer_name = serializers.CharField(source="customer.legal_name", read_only=True)
+    order = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "number",
+            "partner",
+            "customer",
+            "customer_name",
+            "prepared_by_parent",
+            "price_book",
+            "currency",
+            "version",
+            "previous",
+            "opportunity_ref",
+            "status",
+            "header_discount_percent",
+            "subtotal",
+            "header_discount_amount",
+            "total",
+            "valid_until",
+            "terms",
+            "notes",
+            "approval_reasons",
+            "decision_reason",
+            "decided_at",
+            "sent_at",
+            "answered_at",
+            "created_at",
+            "updated_at",
+            "lines",
+            "order",
+        ]
+        read_only_fields = fields
+
+    def get_order(self, quote) -> int | None:
+        try:
+            return quote.order.pk
+        except Order.DoesNotExist:
+            return None
+
+
+class QuoteCreateSerializer(StrictSerializer):
+    customer = ScopedIdField(model=Customer)
+    partner = ScopedIdField(model=Partner, required=False, help_text="Parent staff only.")
+    price_book = ScopedIdField(model=PriceBook, required=False)
+    valid_until = serializers.DateField(required=False)
+    header_discount_percent = serializers.DecimalField(required=False, default=Decimal("0"), **PERCENT)
+    terms = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    opportunity_ref = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    lines = LineInputSerializer(many=True, required=False, default=list)
+
+
+class QuoteUpdateSerializer(StrictSerializer):
+    price_book = ScopedIdField(model=PriceBook, required=False)
+    valid_until = serializers.DateField(required=False)
+    header_discount_percent = serializers.DecimalField(required=False, **PERCENT)
+    terms = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    opportunity_ref = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    lines = LineInputSerializer(many=True, required=False)
+
+
+class QuotesReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class QuotesRequiredReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class QuotesEmptySerializer(StrictSerializer):
+    pass
+
+
+# Orders --------------------------------------------------------------------------------------------
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "position",
+            "product",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "net_amount",
+            "term_months",
+            "term_start",
+            "term_end",
+        ]
+        read_only_fields = fields
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    from_status = status_field(OrderStatus)
+    to_status = status_field(OrderStatus)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class RuleResultSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    passed = serializers.BooleanField()
+    messages = serializers.ListField(child=serializers.CharField())
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    status = status_field(OrderStatus)
+    number = serializers.CharField(read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+    rule_results = RuleResultSerializer(many=True, read_only=True)
+    customer_name = serializers.CharField(source="customer.legal_name", read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "partner",
+            "customer",
+            "customer_name",
+            "quote",
+            "placed_by_parent",
+            "source",
+            "external_ref",
+            "status",
+            "currency",
+            "header_discount_percent",
+            "subtotal",
+            "header_discount_amount",
+            "total",
+            "rule_results",
+            "review_reasons",
+            "decline_reason",
+            "failure_reason",
+            "decided_at",
+            "submitted_at",
+            "fulfilled_at",
+            "created_at",
+            "updated_at",
+            "lines",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class OrderCreateSerializer(StrictSerializer):
+    quote = ScopedIdField(model=Quote, required=False, help_text="Place the order of an accepted quote.")
+    customer = ScopedIdField(model=Customer, required=False)
+    partner = ScopedIdField(model=Partner, required=False, help_text="Parent staff only.")
+    price_book = ScopedIdField(model=PriceBook, required=False)
+    header_discount_percent = serializers.DecimalField(required=False, default=Decimal("0"), **PERCENT)
+    external_ref = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    lines = LineInputSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs):
+        if attrs.get("quote") is not None:
+            extra = [name for name in ("customer", "partner", "price_book") if name in attrs]
+            if attrs.get("lines"):
+                extra.append("lines")
+            if extra:
+                raise serializers.ValidationError({name: ["Given by the quote."] for name in extra})
+            return attrs
+        errors = {}
+        if attrs.get("customer") is None:
+            errors["customer"] = ["This field is required."]
+        if not attrs.get("lines"):
+            errors["lines"] = ["An order needs at least one line."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class OrderUpdateSerializer(StrictSerializer):
+    header_discount_percent = serializers.DecimalField(required=False, **PERCENT)
+    external_ref = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    lines = LineInputSerializer(many=True, required=False)
