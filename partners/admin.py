@@ -132,9 +132,14 @@ class PartnerAdmin(ScopedAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("business_model")  # Changing the model re-applies its preset: a deliberate act.
-        if not actor_of(request.user).is_parent_admin:
-            fields.append("managers")
         return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if actor_of(request.user).is_parent_admin:
+            return fieldsets
+        # Only the parent's admins assign channel managers.
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "managers"]}) for name, opts in fieldsets]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

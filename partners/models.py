@@ -171,8 +171,10 @@ class Agreement(models.Model):
         return self.customer_awareness != terms.CustomerAwareness.PARTNER_ONLY
 
     def describe(self) -> list[str]:
-        parent = settings.PARENT_COMPANY_NAME
-        return [line.replace("{parent}", parent) for line in terms.describe(self)]
+        # A white-label partner's portal never names the parent: it is "your provider" there.
+        parent = settings.PARENT_COMPANY_NAME if self.parent_brand_visible else "your provider"
+        lines = [line.replace("{parent}", parent) for line in terms.describe(self)]
+        return [line[0].upper() + line[1:] for line in lines]
 
 
 class Territory(models.Model):

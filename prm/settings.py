@@ -209,7 +209,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_TIMEZONE = "UTC"
-# Periodic work: each domain app adds its entries in prm/schedule.py.
+# Periodic work: the union of each domain app's schedule.py (see prm/schedule.py).
+CELERY_BEAT_SCHEDULE = __import__("prm.schedule", fromlist=["BEAT_SCHEDULE"]).BEAT_SCHEDULE
 
 # Production hardening, on whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

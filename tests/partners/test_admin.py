@@ -1,0 +1,64 @@
+import pytest
+from django.test import Client
+
+from partners.access import ParentRole, PartnerRole
+from partners.models import AuditEvent, Partner, PartnerStatus
+from tests.factories import PartnerFactory, parent_user, partner_user
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_channel_manager_sees_only_their_partners_in_admin(partner_a, partner_b):
+    manager = parent_user(ParentRole.CHANNEL_MANAGER, partners=[partner_a])
+    client = admin_client(manager)
+    body = client.get("/admin/partners/partner/").content.decode()
+    assert "Alpha Partners" in body and "Bravo Partners" not in body
+    assert client.get(f"/admin/partners/partner/{partner_a.pk}/change/").status_code == 200
+    response = client.get(f"/admin/partners/partner/{partner_b.pk}/change/")
+    assert response.status_code == 302  # the admin's "does not exist" redirect, revealing nothing
+
+
+def test_admin_suspend_action_goes_through_the_service(parent_admin, partner_a, partner_b):
+    client = admin_client(parent_admin)
+    response = client.post(
+        "/admin/partners/partner/",
+        {"action": "suspend", "_selected_action": [partner_a.pk, partner_b.pk]},
+    )
+    assert response.status_code == 302
+    assert set(Partner.objects.values_list("status", flat=True)) == {PartnerStatus.SUSPENDED}
+    assert AuditEvent.objects.filter(verb="partner.suspended").count() == 2
+
+
+def test_admin_action_refuses_illegal_move(parent_admin):
+    partner = PartnerFactory(status=PartnerStatus.TERMINATED)
+    admin_client(parent_admin).post(
+        "/admin/partners/partner/", {"action": "activate", "_selected_action": [partner.pk]}
+    )
+    partner.refresh_from_db()
+    assert partner.status == PartnerStatus.TERMINATED
+
+
+def test_admin_filters_and_search(parent_admin, partner_a, partner_b):
+    client = admin_client(parent_admin)
+    body = client.get("/admin/partners/partner/?business_model__exact=dual").content.decode()
+    assert "Bravo Partners" in body and "Alpha Partners" not in body
+    body = client.get("/admin/partners/partner/?q=alpha").content.decode()
+    assert "Alpha Partners" in body and "Bravo Partners" not in body
+
+
+def test_partner_users_cannot_use_admin(partner_a):
+    user = partner_user(partner_a, PartnerRole.ADMIN)
+    response = admin_client(user).get("/admin/partners/partner/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_add_partner_applies_preset(parent_admin):
+    client = admin_client(parent_admin)
+    response = client.get("/admin/partners/partner/add/")
+    assert response.status_code == 200
