@@ -1,0 +1,285 @@
+"""The parent's admin for deals: registrations with their conflicts, leads with routing, routing
+rules, opportunities, and the commission ledger with finance actions. Reads go through the access
+policy; saves and actions call services."""
+
+from django.contrib import admin, messages
+
+from partners import ledger
+from partners.admin import ScopedAdmin, ScopedInline
+from partners.models import Commission
+
+from . import services
+from .models import (
+    DealRegistration,
+    DealRegistrationLine,
+    Lead,
+    LeadOffer,
+    Opportunity,
+    RegistrationConflict,
+    RegistrationExtension,
+    RoutingRule,
+)
+
+
+class ReadOnlyInline(ScopedInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ConflictInline(ReadOnlyInline):
+    model = RegistrationConflict
+    fk_name = "registration"
+    fields = [
+        "kind",
+        "reasons",
+        "detail",
+        "conflicting_registration",
+        "conflicting_opportunity",
+        "conflicting_customer",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Conflicts found at submission (why each matched)"
+
+
+class LineInline(ReadOnlyInline):
+    model = DealRegistrationLine
+    fields = ["product", "quantity"]
+    readonly_fields = fields
+
+
+class ExtensionInline(ReadOnlyInline):
+    model = RegistrationExtension
+    fields = ["sequence", "days", "reason", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
+    readonly_fields = fields
+
+
+def _bulk(modeladmin, request, queryset, func, done, **kwargs):
+    count = 0
+    for obj in queryset:
+        if modeladmin.run_service(request, func, **{modeladmin.service_arg: obj}, **kwargs) is not None:
+            count += 1
+    if count:
+        modeladmin.message_user(request, f"{count} {done}.", messages.SUCCESS)
+
+
+@admin.register(DealRegistration)
+class DealRegistrationAdmin(ScopedAdmin):
+    service_arg = "registration"
+    list_display = [
+        "id",
+        "customer_name",
+        "customer_country",
+        "partner",
+        "status",
+        "has_conflict",
+        "estimated_value",
+        "submitted_at",
+        "protected_until",
+    ]
+    list_filter = ["status", "has_conflict", "customer_country", "partner"]
+    search_fields = ["customer_name", "customer_domain", "normalized_name"]
+    list_select_related = ["partner"]
+    date_hierarchy = "created_at"
+    inlines = [ConflictInline, LineInline, ExtensionInline]
+    actions = ["approve", "reject", "expire_now"]
+    readonly_fields = [
+        "partner",
+        "created_by",
+        "status",
+        "customer",
+        "customer_name",
+        "customer_domain",
+        "customer_country",
+        "normalized_name",
+        "domain_key",
+        "estimated_value",
+        "currency",
+        "expected_close_date",
+        "notes",
+        "has_conflict",
+        "submitted_at",
+        "first_approved_by",
+        "first_approved_at",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "approved_at",
+        "protected_until",
+        "expiry_warned_at",
+        "created_at",
+    ]
+    exclude = ["updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # Partners register deals in the portal or through the API.
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Approve the selected registrations (first in wins; conflicts refuse)")
+    def approve(self, request, queryset):
+        _bulk(self, request, queryset.order_by("submitted_at", "pk"), services.deal_registration_approve, "approved")
+
+    @admin.action(description="Reject the selected registrations")
+    def reject(self, request, queryset):
+        _bulk(
+            self,
+            request,
+            queryset,
+            services.deal_registration_reject,
+            "rejected",
+            reason="Rejected by the channel team (bulk action in admin).",
+        )
+
+    @admin.action(description="Expire those past their protection window now")
+    def expire_now(self, request, queryset):
+        count = sum(
+            services.deal_registration_expire(registration_id=pk) for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{count} expired.")
+
+
+class OfferInline(ReadOnlyInline):
+    model = LeadOffer
+    fields = ["partner", "status", "offered_at", "deadline", "offered_by", "rule", "responded_at", "decline_reason"]
+    readonly_fields = fields
+
+
+@admin.register(Lead)
+class LeadAdmin(ScopedAdmin):
+    service_arg = "lead"
+    list_display = ["id", "company_name", "country", "source", "status", "partner", "product_interest", "created_at"]
+    list_filter = ["status", "source", "country", "product_interest"]
+    search_fields = ["company_name", "company_domain", "contact_email"]
+    list_select_related = ["partner", "product_interest"]
+    inlines = [OfferInline]
+    actions = ["route"]
+    readonly_fields = ["partner", "status", "owner", "created_by", "accepted_at", "created_at"]
+    exclude = ["updated_at"]
+
+    @admin.action(description="Route the selected leads by the routing rules")
+    def route(self, request, queryset):
+        _bulk(self, request, queryset, services.lead_route, "routed")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)  # Parent corrections of descriptive fields.
+            return
+        fields = {name: form.cleaned_data.get(name) for name in services.LEAD_FIELDS}
+        fields = {k: v for k, v in fields.items() if v not in (None, "")}
+        lead = self.run_service(
+            request,
+            services.lead_create,
+            company_name=fields.pop("company_name"),
+            country=fields.pop("country"),
+            source=form.cleaned_data.get("source"),
+            **fields,
+        )
+        if lead is not None:
+            obj.pk = lead.pk
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "priority",
+        "name",
+        "is_active",
+        "countries",
+        "source",
+        "product_line",
+        "require_territory",
+        "require_expertise",
+        "weight_by_tier",
+        "min_tier",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["priority", "is_active"]
+    list_filter = ["is_active", "require_territory", "require_expertise", "source"]
+    search_fields = ["name", "countries"]
+    list_select_related = ["product_line", "min_tier"]
+    filter_horizontal = ["partners"]
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(ScopedAdmin):
+    list_display = ["id", "name", "partner", "flow", "managed_by", "stage", "amount", "expected_close_date", "owner"]
+    list_filter = ["stage", "flow", "managed_by", "partner"]
+    search_fields = ["name", "customer__legal_name"]
+    list_select_related = ["partner", "owner"]
+    readonly_fields = [
+        "partner",
+        "flow",
+        "managed_by",
+        "customer",
+        "stage",
+        "amount",
+        "currency",
+        "probability",
+        "expected_close_date",
+        "owner",
+        "registered_by",
+        "registration",
+        "lead",
+        "order_placed_at",
+        "closed_at",
+        "lost_reason",
+        "created_at",
+    ]
+    exclude = ["updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # Created by registrations, leads, or in the portal/API (services set the flow).
+
+
+@admin.register(Commission)
+class CommissionAdmin(ScopedAdmin):
+    service_arg = "commission"
+    list_display = ["id", "partner", "source", "source_ref", "amount", "currency", "status", "accrued_at", "paid_at"]
+    list_filter = ["status", "source", "partner"]
+    search_fields = ["source_ref", "description", "payment_reference"]
+    list_select_related = ["partner"]
+    date_hierarchy = "accrued_at"
+    actions = ["approve", "mark_paid", "reverse"]
+    readonly_fields = [
+        "partner",
+        "source",
+        "source_ref",
+        "customer",
+        "description",
+        "base_amount",
+        "rate",
+        "amount",
+        "currency",
+        "status",
+        "accrued_at",
+        "approved_at",
+        "approved_by",
+        "paid_at",
+        "payment_reference",
+        "reversal_reason",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # Accrued by business events, never typed in.
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Approve the selected commissions")
+    def approve(self, request, queryset):
+        _bulk(self, request, queryset, ledger.commission_approve, "approved")
+
+    @admin.action(description="Mark the selected commissions paid")
+    def mark_paid(self, request, queryset):
+        _bulk(self, request, queryset, ledger.commission_mark_paid, "marked paid", reference="admin bulk payment")
+
+    @admin.action(description="Reverse the selected commissions")
+    def reverse(self, request, queryset):
+        _bulk(self, request, queryset, ledger.commission_reverse, "reversed", reason="Reversed by finance in admin.")

@@ -1,0 +1,152 @@
+"""Reads of leads, registrations, opportunities and commissions, always from the caller's scope."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, Sum
+
+from partners.access import actor_of
+from partners.models import Commission, CommissionStatus
+
+from .models import (
+    OPEN_STAGES,
+    DealRegistration,
+    DealRegistrationLine,
+    Lead,
+    LeadOffer,
+    OfferStatus,
+    Opportunity,
+    OpportunityStage,
+    RegistrationConflict,
+    RegistrationExtension,
+    RegistrationStatus,
+)
+
+# Relation loading, shared by the API (narrow_queryset) and the portal.
+
+
+def with_lead_relations(queryset, user):
+    return queryset.select_related("product_interest", "owner", "partner", "opportunity").prefetch_related(
+        Prefetch(
+            "offers",
+            queryset=LeadOffer.objects.for_user(user).filter(status=OfferStatus.PENDING),
+            to_attr="pending_offers",
+        )
+    )
+
+
+def with_registration_relations(queryset, user):
+    prefetches = [
+        Prefetch("lines", queryset=DealRegistrationLine.objects.for_user(user).select_related("product")),
+        Prefetch("extensions", queryset=RegistrationExtension.objects.for_user(user)),
+    ]
+    if actor_of(user).is_parent:
+        prefetches.append(Prefetch("conflicts", queryset=RegistrationConflict.objects.for_user(user)))
+    return queryset.select_related("partner", "customer").prefetch_related(*prefetches)
+
+
+def with_opportunity_relations(queryset):
+    return queryset.select_related("partner", "customer", "owner", "registered_by")
+
+
+# Leads
+
+
+def lead_list(*, user, status: str = "", search: str = ""):
+    queryset = with_lead_relations(Lead.objects.for_user(user), user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if search:
+        queryset = queryset.filter(Q(company_name__icontains=search) | Q(company_domain__icontains=search))
+    return queryset.order_by("-created_at", "-id")
+
+
+def lead_get(*, user, pk):
+    lead = with_lead_relations(Lead.objects.for_user(user), user).filter(pk=pk).first()
+    return lead
+
+
+def lead_offers(*, user, lead):
+    return LeadOffer.objects.for_user(user).filter(lead=lead).select_related("partner", "offered_by")
+
+
+# Registrations
+
+
+def registration_list(*, user, status: str = "", search: str = ""):
+    queryset = with_registration_relations(DealRegistration.objects.for_user(user), user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if search:
+        queryset = queryset.filter(Q(customer_name__icontains=search) | Q(customer_domain__icontains=search))
+    return queryset.order_by("-created_at", "-id")
+
+
+def review_queue(*, user):
+    """Submitted registrations, oldest submission first (first in wins)."""
+    return (
+        with_registration_relations(DealRegistration.objects.for_user(user), user)
+        .filter(status=RegistrationStatus.SUBMITTED)
+        .order_by("submitted_at", "pk")
+    )
+
+
+def registration_get(*, user, pk):
+    return with_registration_relations(DealRegistration.objects.for_user(user), user).filter(pk=pk).first()
+
+
+def conflicting_registrations(*, user, registration) -> list:
+    """For the reviewer: the registrations on either side of this one's conflicts, visible to them."""
+    ids = {c.conflicting_registration_id for c in registration.conflicts.all() if c.conflicting_registration_id}
+    ids |= set(
+        RegistrationConflict.objects.for_user(user)
+        .filter(conflicting_registration=registration)
+        .values_list("registration_id", flat=True)
+    )
+    ids.discard(registration.pk)
+    return list(
+        with_registration_relations(DealRegistration.objects.for_user(user), user)
+        .filter(pk__in=ids)
+        .order_by("submitted_at", "pk")
+    )
+
+
+# Opportunities
+
+
+def opportunity_list(*, user, stage: str = ""):
+    queryset = with_opportunity_relations(Opportunity.objects.for_user(user))
+    if stage:
+        queryset = queryset.filter(stage=stage)
+    return queryset.order_by("-created_at", "-id")
+
+
+def opportunity_get(*, user, pk):
+    return with_opportunity_relations(Opportunity.objects.for_user(user)).filter(pk=pk).first()
+
+
+def pipeline(*, user) -> list[dict]:
+    """Opportunities by stage (the open ones, and the last closed ones), with each column's total."""
+    queryset = with_opportunity_relations(Opportunity.objects.for_user(user))
+    columns = []
+    for value, label in OpportunityStage.choices:
+        rows = queryset.filter(stage=value).order_by("expected_close_date", "-id")
+        limit = None if value in OPEN_STAGES else 20
+        items = list(rows[:limit] if limit else rows[:200])
+        total = rows.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        columns.append({"stage": value, "label": label, "items": items, "total": total, "count": rows.count()})
+    return columns
+
+
+# Commissions
+
+
+def commission_list(*, user, status: str = ""):
+    queryset = Commission.objects.for_user(user).select_related("partner", "customer")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-accrued_at", "-id")
+
+
+def commission_totals(queryset) -> dict:
+    sums = dict(queryset.order_by().values_list("status").annotate(total=Sum("amount")))
+    return {value: sums.get(value) or Decimal("0.00") for value in CommissionStatus.values}

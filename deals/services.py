@@ -1,0 +1,1209 @@
+"""Every write to leads, offers, deal registrations, opportunities and their commissions. Each
+function checks rights and the state machine (the TRANSITIONS dicts in models.py), runs in a
+transaction, locks the row it moves and writes an audit event."""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from partners import audit, ledger
+from partners.access import actor_of
+from partners.agreement import CommissionModel, CustomerOwner
+from partners.matching import normalize_company_name
+from partners.models import (
+    CommissionSource,
+    Customer,
+    CustomerRelationship,
+    Partner,
+    PartnerStatus,
+    RelationshipKind,
+)
+from quotes.models import Product
+
+from . import permissions
+from .matching import DealKey, match_reasons
+from .models import (
+    DEFAULT_PROBABILITY,
+    EDITABLE_REGISTRATION_STATUSES,
+    MAX_EXTENSIONS,
+    OPEN_REGISTRATION_STATUSES,
+    OPEN_STAGES,
+    ConflictKind,
+    DealRegistration,
+    DealRegistrationLine,
+    ExtensionStatus,
+    Lead,
+    LeadOffer,
+    LeadSource,
+    LeadStatus,
+    ManagedBy,
+    OfferStatus,
+    Opportunity,
+    OpportunityFlow,
+    OpportunityStage,
+    RegistrationConflict,
+    RegistrationExtension,
+    RegistrationLock,
+    RegistrationStatus,
+    RoutingRule,
+)
+
+CENT = Decimal("0.01")
+DEFAULT_PROTECTION_DAYS = 90
+DEFAULT_ACCEPT_HOURS = 72
+EXPIRY_WARNING_DAYS = 14
+
+
+def second_approval_threshold() -> Decimal:
+    """Registrations worth more than this need two different approvers (setting
+    DEALS_SECOND_APPROVAL_ABOVE, default 100,000)."""
+    return Decimal(str(getattr(settings, "DEALS_SECOND_APPROVAL_ABOVE", "100000.00")))
+
+
+def _illegal(kind, current, target):
+    return ValidationError(
+        {"status": [f"A {kind} cannot move from '{current}' to '{target}'."]}, code="illegal_transition"
+    )
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _require(condition: bool, message: str):
+    if not condition:
+        raise PermissionDenied(message)
+
+
+# Leads and their distribution --------------------------------------------------------------------
+
+LEAD_FIELDS = (
+    "company_name",
+    "company_domain",
+    "country",
+    "product_interest",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "description",
+)
+# Used when no routing rule is configured: territory and expertise, then territory alone.
+DEFAULT_RULES = (
+    RoutingRule(name="Default: territory and expertise", require_territory=True, require_expertise=True),
+    RoutingRule(name="Default: territory", require_territory=True, require_expertise=False),
+)
+
+
+@transaction.atomic
+def lead_create(*, user, company_name, country, source=None, route=False, **fields) -> Lead:
+    """Parent staff put a lead in the parent's queue (and may route it at once); a partner's seller
+    records its own lead, which stays with the partner."""
+    actor = actor_of(user)
+    _require(permissions.can_create_leads(user), "You may not create leads.")
+    unknown = set(fields) - set(LEAD_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    lead = Lead(company_name=company_name, country=(country or "").upper(), created_by=user, **fields)
+    if actor.is_partner:
+        lead.source, lead.partner, lead.owner = LeadSource.PARTNER, actor.partner, user
+    else:
+        if source in (None, "", LeadSource.PARTNER):
+            raise ValidationError({"source": ["Choose campaign, web or parent sales."]})
+        lead.source = source
+    lead.full_clean()
+    lead.save()
+    audit.record(actor=user, verb="lead.create", obj=lead, partner=lead.partner_id, changes={"source": lead.source})
+    if route and actor.is_parent:
+        from .tasks import route_lead
+
+        transaction.on_commit(lambda: route_lead.delay(lead.pk))
+    return lead
+
+
+def routing_candidates(lead: Lead):
+    """(rule, eligible partners) of the first rule that matches the lead and leaves someone, or
+    (None, []) when nobody is left. Partners already offered the lead are never eligible again."""
+    already = set(LeadOffer.objects.filter(lead=lead).values_list("partner_id", flat=True))
+    rules = list(RoutingRule.objects.filter(is_active=True).select_related("min_tier").prefetch_related("partners"))
+    for rule in rules or DEFAULT_RULES:
+        if rule.country_list and lead.country not in rule.country_list:
+            continue
+        if rule.source and rule.source != lead.source:
+            continue
+        if rule.product_line_id and rule.product_line_id != lead.product_interest_id:
+            continue
+        partners = Partner.objects.filter(status=PartnerStatus.ACTIVE).exclude(pk__in=already)
+        if rule.require_territory:
+            partners = partners.filter(territories__country=lead.country)
+        if rule.require_expertise and lead.product_interest_id:
+            partners = partners.filter(expertise=lead.product_interest_id)
+        if rule.min_tier_id:
+            partners = partners.filter(tier__rank__gte=rule.min_tier.rank)
+        if rule.pk:
+            chosen = [p.pk for p in rule.partners.all()]
+            if chosen:
+                partners = partners.filter(pk__in=chosen)
+        candidates = list(partners.select_related("tier").distinct().order_by("pk"))
+        if candidates:
+            return rule, candidates
+    return None, []
+
+
+def _pick(rule, candidates, rng=None):
+    rng = rng or random.Random()
+    if len(candidates) == 1:
+        return candidates[0]
+    if rule.weight_by_tier:
+        weights = [max(p.tier.routing_weight if p.tier else 1, 1) for p in candidates]
+    else:
+        weights = [1] * len(candidates)
+    return rng.choices(candidates, weights=weights, k=1)[0]
+
+
+def _offer(*, lead: Lead, partner: Partner, actor_user=None, rule=None) -> LeadOffer:
+    hours = partner.tier.lead_accept_hours if partner.tier_id else DEFAULT_ACCEPT_HOURS
+    now = timezone.now()
+    offer = LeadOffer.objects.create(
+        lead=lead,
+        partner=partner,
+        offered_at=now,
+        deadline=now + timedelta(hours=hours),
+        offered_by=actor_user,
+        rule=rule if getattr(rule, "pk", None) else None,
+    )
+    before = lead.status
+    lead.status, lead.partner, lead.owner = LeadStatus.OFFERED, partner, None
+    lead.save(update_fields=["status", "partner", "owner", "updated_at"])
+    audit.record(
+        actor=actor_user,
+        verb="lead.offer",
+        obj=lead,
+        partner=partner,
+        changes={
+            "status": [before, lead.status],
+            "partner": [None, partner.pk],
+            "deadline": [None, str(offer.deadline)],
+        },
+        reason=f"rule: {rule.name}" if rule is not None else "forwarded by hand",
+    )
+    return offer
+
+
+def _to_queue(lead: Lead, *, actor_user=None, reason=""):
+    before = lead.status
+    lead.status, lead.partner, lead.owner = LeadStatus.NEW, None, None
+    lead.save(update_fields=["status", "partner", "owner", "updated_at"])
+    audit.record(
+        actor=actor_user,
+        verb="lead.to_queue",
+        obj=lead,
+        partner=None,
+        changes={"status": [before, lead.status]},
+        reason=reason,
+    )
+
+
+def _route(lead: Lead, *, actor_user=None, rng=None):
+    """Offer the lead to the next partner by the rules, or put it back in the parent's queue."""
+    rule, candidates = routing_candidates(lead)
+    if not candidates:
+        if lead.status != LeadStatus.NEW:
+            _to_queue(lead, actor_user=actor_user, reason="No eligible partner left.")
+        return None
+    return _offer(lead=lead, partner=_pick(rule, candidates, rng), actor_user=actor_user, rule=rule)
+
+
+def _lock_lead(lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def _pending_offer(lead) -> LeadOffer | None:
+    return LeadOffer.objects.select_for_update().filter(lead=lead, status=OfferStatus.PENDING).first()
+
+
+@transaction.atomic
+def lead_route(*, user, lead: Lead, rng=None) -> LeadOffer | None:
+    """Route a lead from the parent's queue by the rules; None when no partner is eligible."""
+    _require(permissions.can_route_leads(user), "You may not route leads.")
+    lead = _lock_lead(lead)
+    if lead.status != LeadStatus.NEW:
+        raise _illegal("lead", lead.status, LeadStatus.OFFERED)
+    return _route(lead, actor_user=user, rng=rng)
+
+
+@transaction.atomic
+def lead_forward(*, user, lead: Lead, partner: Partner, reason: str = "") -> LeadOffer:
+    """A channel manager offers a lead to one partner by hand (withdrawing a pending offer)."""
+    actor = actor_of(user)
+    _require(permissions.can_route_leads(user), "You may not forward leads.")
+    if partner is None or not actor.may_see_partner(partner.pk):
+        raise ValidationError({"partner": ["Choose one of your partners."]})
+    if not Partner.objects.filter(pk=partner.pk, status=PartnerStatus.ACTIVE).exists():
+        raise ValidationError({"partner": ["Leads go to active partners only."]})
+    lead = _lock_lead(lead)
+    if not lead.can_transition_to(LeadStatus.OFFERED):
+        raise _illegal("lead", lead.status, LeadStatus.OFFERED)
+    if LeadOffer.objects.filter(lead=lead, partner=partner).exists():
+        raise ValidationError({"partner": ["This partner was already offered this lead."]})
+    pending = _pending_offer(lead)
+    if pending is not None:
+        pending.status, pending.responded_at, pending.responded_by = OfferStatus.WITHDRAWN, timezone.now(), user
+        pending.save(update_fields=["status", "responded_at", "responded_by"])
+    offer = _offer(lead=lead, partner=partner, actor_user=user)
+    if reason:
+        audit.record(actor=user, verb="lead.forward", obj=lead, partner=partner, reason=reason)
+    return offer
+
+
+@transaction.atomic
+def lead_accept(*, user, lead: Lead) -> Opportunity:
+    """The partner takes the lead: it becomes the partner's opportunity. An offered lead comes from
+    the parent (flow: assigned to the partner); a partner's own lead is partner-managed."""
+    lead = _lock_lead(lead)
+    _require(permissions.can_answer_offer(user, lead), "Only the partner's sellers accept its leads.")
+    if not lead.can_transition_to(LeadStatus.ACCEPTED) or lead.partner_id != actor_of(user).partner_id:
+        raise _illegal("lead", lead.status, LeadStatus.ACCEPTED)
+    now = timezone.now()
+    flow = OpportunityFlow.PARTNER_MANAGED
+    if lead.status == LeadStatus.OFFERED:
+        offer = _pending_offer(lead)
+        if offer is None or offer.partner_id != lead.partner_id:
+            raise _illegal("lead", lead.status, LeadStatus.ACCEPTED)
+        if offer.deadline <= now:
+            raise ValidationError({"status": ["The offer's deadline has passed."]}, code="offer_expired")
+        offer.status, offer.responded_at, offer.responded_by = OfferStatus.ACCEPTED, now, user
+        offer.save(update_fields=["status", "responded_at", "responded_by"])
+        flow = OpportunityFlow.ASSIGNED_TO_PARTNER
+    before = lead.status
+    lead.status, lead.owner, lead.accepted_at = LeadStatus.ACCEPTED, user, now
+    lead.save(update_fields=["status", "owner", "accepted_at", "updated_at"])
+    customer = Customer.objects.filter(
+        relationships__partner=lead.partner_id,
+        country=lead.country,
+        normalized_name=normalize_company_name(lead.company_name),
+    ).first()
+    opportunity = Opportunity.objects.create(
+        partner_id=lead.partner_id,
+        flow=flow,
+        managed_by=ManagedBy.PARTNER,
+        name=f"{lead.company_name} ({lead.product_interest or 'lead'})"[:200],
+        customer=customer,
+        amount=Decimal("0.00"),
+        probability=DEFAULT_PROBABILITY[OpportunityStage.QUALIFICATION],
+        owner=user,
+        registered_by=user,
+        lead=lead,
+    )
+    audit.record(
+        actor=user, verb="lead.accept", obj=lead, partner=lead.partner_id, changes={"status": [before, lead.status]}
+    )
+    audit.record(
+        actor=user, verb="opportunity.create", obj=opportunity, partner=lead.partner_id, changes={"flow": flow}
+    )
+    return opportunity
+
+
+@transaction.atomic
+def lead_decline(*, user, lead: Lead, reason: str, rng=None) -> Lead:
+    """The partner declines with a reason; the lead goes to the next eligible partner (never this
+    one again) or back to the parent's queue."""
+    lead = _lock_lead(lead)
+    _require(permissions.can_answer_offer(user, lead), "Only the partner's sellers answer its offers.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why you decline the lead."]})
+    offer = _pending_offer(lead)
+    if lead.status != LeadStatus.OFFERED or offer is None or offer.partner_id != actor_of(user).partner_id:
+        raise _illegal("lead", lead.status, "declined")
+    offer.status, offer.responded_at, offer.responded_by = OfferStatus.DECLINED, timezone.now(), user
+    offer.decline_reason = reason.strip()[:300]
+    offer.save(update_fields=["status", "responded_at", "responded_by", "decline_reason"])
+    audit.record(actor=user, verb="lead.decline", obj=lead, partner=offer.partner_id, reason=offer.decline_reason)
+    _route(lead, rng=rng)
+    return lead
+
+
+@transaction.atomic
+def lead_offer_expire(*, offer_id: int, rng=None) -> bool:
+    """System: an offer whose deadline passed is a miss against its partner; the lead moves on.
+    Running it again for the same offer does nothing."""
+    offer = LeadOffer.objects.select_for_update().filter(pk=offer_id).first()
+    if offer is None or offer.status != OfferStatus.PENDING or offer.deadline > timezone.now():
+        return False
+    lead = Lead.objects.select_for_update().get(pk=offer.lead_id)
+    offer.status, offer.responded_at = OfferStatus.EXPIRED, timezone.now()
+    offer.save(update_fields=["status", "responded_at"])
+    audit.record(actor=None, verb="lead.offer_missed", obj=lead, partner=offer.partner_id, reason="Deadline passed.")
+    _route(lead, rng=rng)
+    return True
+
+
+def missed_offers(partner_ids) -> dict:
+    """{partner id: number of offers it let expire}: the miss count shown to the parent."""
+    from django.db.models import Count
+
+    rows = (
+        LeadOffer.objects.filter(partner_id__in=list(partner_ids), status=OfferStatus.EXPIRED)
+        .values_list("partner_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+# Deal registration -------------------------------------------------------------------------------
+
+REGISTRATION_FIELDS = (
+    "customer",
+    "customer_name",
+    "customer_domain",
+    "customer_country",
+    "estimated_value",
+    "currency",
+    "expected_close_date",
+    "notes",
+)
+
+
+@dataclass
+class Conflict:
+    kind: str
+    reasons: list
+    detail: str
+    registration: DealRegistration | None = None
+    opportunity: Opportunity | None = None
+    customer: Customer | None = None
+
+    @property
+    def blocks_approval_of(self):
+        return self.registration
+
+
+def _domain_q(path: str, domain: str) -> Q:
+    if not domain:
+        return Q(pk__in=[])
+    return Q(**{path: domain}) | Q(**{f"{path}__endswith": "." + domain})
+
+
+def registration_key(registration: DealRegistration, products=None) -> DealKey:
+    if products is None:
+        products = [line.product_id for line in registration.lines.all()]
+    return DealKey(
+        registration.customer_country, registration.normalized_name, registration.domain_key, frozenset(products)
+    )
+
+
+def find_conflicts(*, key: DealKey, partner_id, exclude_registration_id=None) -> list[Conflict]:
+    """Everything the deal `key` of partner `partner_id` collides with: other partners' open and
+    approved (still protected) registrations, the parent's own open opportunities, and customers
+    owned by the parent or another partner (not those this partner already holds)."""
+    found = []
+    by_name_or_domain = Q(normalized_name=key.name) | (Q(domain_key=key.domain) if key.domain else Q(pk__in=[]))
+    registrations = (
+        DealRegistration.objects.filter(customer_country=key.country, status__in=OPEN_REGISTRATION_STATUSES)
+        .filter(by_name_or_domain)
+        .exclude(partner_id=partner_id)
+        .select_related("partner")
+        .prefetch_related("lines")
+        .order_by("submitted_at", "pk")
+    )
+    if exclude_registration_id:
+        registrations = registrations.exclude(pk=exclude_registration_id)
+    for other in registrations:
+        if other.status == RegistrationStatus.APPROVED and not other.is_protected:
+            continue
+        reasons = match_reasons(key, registration_key(other))
+        if reasons:
+            found.append(
+                Conflict(
+                    ConflictKind.REGISTRATION,
+                    reasons,
+                    f"{other.partner.name}: registration #{other.pk} for {other.customer_name} ({other.status})",
+                    registration=other,
+                )
+            )
+    customer_match = Q(customer__country=key.country) & (
+        Q(customer__normalized_name=key.name) | _domain_q("customer__domain", key.domain)
+    )
+    for opportunity in (
+        Opportunity.objects.filter(partner__isnull=True, stage__in=OPEN_STAGES)
+        .filter(customer_match)
+        .select_related("customer")
+    ):
+        customer = opportunity.customer
+        reasons = match_reasons(
+            key, DealKey.of(name=customer.legal_name, domain=customer.domain, country=customer.country)
+        )
+        if reasons:
+            found.append(
+                Conflict(
+                    ConflictKind.OPPORTUNITY,
+                    reasons,
+                    f"Direct opportunity #{opportunity.pk} '{opportunity.name}' ({opportunity.stage})",
+                    opportunity=opportunity,
+                )
+            )
+    held = CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id=partner_id)
+    customers = (
+        Customer.objects.filter(country=key.country)
+        .filter(Q(normalized_name=key.name) | _domain_q("domain", key.domain))
+        .exclude(Exists(held))
+        .exclude(owner_partner_id=partner_id)
+        .select_related("owner_partner")
+    )
+    for customer in customers:
+        reasons = match_reasons(
+            key, DealKey.of(name=customer.legal_name, domain=customer.domain, country=customer.country)
+        )
+        if reasons:
+            owner = customer.owner_partner.name if customer.owner_partner_id else "the parent"
+            found.append(
+                Conflict(
+                    ConflictKind.CUSTOMER,
+                    reasons,
+                    f"Customer #{customer.pk} {customer.legal_name}, owned by {owner}",
+                    customer=customer,
+                )
+            )
+    return found
+
+
+def _lock_keys(key: DealKey):
+    """Serialise every submission and approval about one customer (see RegistrationLock)."""
+    keys = key.lock_keys()
+    RegistrationLock.objects.bulk_create([RegistrationLock(key=k) for k in keys], ignore_conflicts=True)
+    list(RegistrationLock.objects.select_for_update().filter(key__in=keys).order_by("key"))
+
+
+def _validate_lines(user, lines) -> list[tuple]:
+    if not lines:
+        raise ValidationError({"lines": ["Add at least one product."]})
+    ids = [getattr(line.get("product"), "pk", line.get("product")) for line in lines]
+    products = {p.pk: p for p in Product.objects.for_user(user).filter(pk__in=[i for i in ids if isinstance(i, int)])}
+    result, seen = [], set()
+    for line in lines:
+        product_id = getattr(line["product"], "pk", line["product"])
+        quantity = line.get("quantity")
+        if product_id not in products:
+            raise ValidationError({"lines": [f"Product {product_id} does not exist."]})
+        if product_id in seen:
+            raise ValidationError({"lines": ["Name each product once."]})
+        if not isinstance(quantity, int) or quantity < 1:
+            raise ValidationError({"lines": ["Quantities are whole numbers of at least 1."]})
+        seen.add(product_id)
+        result.append((products[product_id], quantity))
+    return result
+
+
+def _set_lines(registration, lines):
+    registration.lines.all().delete()
+    DealRegistrationLine.objects.bulk_create(
+        [
+            DealRegistrationLine(registration=registration, partner_id=registration.partner_id, product=p, quantity=q)
+            for p, q in lines
+        ]
+    )
+
+
+def _fill_from_customer(fields):
+    customer = fields.get("customer")
+    if customer is not None:
+        fields.setdefault("customer_name", customer.legal_name)
+        fields.setdefault("customer_domain", customer.domain)
+        fields.setdefault("customer_country", customer.country)
+        for name in ("customer_name", "customer_country"):
+            if not fields.get(name):
+                fields[name] = getattr(customer, {"customer_name": "legal_name", "customer_country": "country"}[name])
+
+
+@transaction.atomic
+def deal_registration_create(*, user, lines, submit: bool = False, **fields) -> DealRegistration:
+    """A partner's seller registers a prospective deal (a draft, or submitted at once)."""
+    actor = actor_of(user)
+    _require(permissions.can_register_deals(user), "Only a partner's sellers register deals.")
+    unknown = set(fields) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    customer = fields.get("customer")
+    if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": ["Choose one of your customers."]})
+    _fill_from_customer(fields)
+    checked = _validate_lines(user, lines)
+    registration = DealRegistration(partner=actor.partner, created_by=user, **fields)
+    if registration.estimated_value is not None:
+        registration.estimated_value = _money(registration.estimated_value)
+    registration.customer_country = (registration.customer_country or "").upper()
+    registration.full_clean()
+    registration.save()
+    _set_lines(registration, checked)
+    audit.record(
+        actor=user,
+        verb="deal_registration.create",
+        obj=registration,
+        changes={
+            "customer_name": [None, registration.customer_name],
+            "estimated_value": [None, str(registration.estimated_value)],
+        },
+    )
+    if submit:
+        registration = deal_registration_submit(user=user, registration=registration)
+    return registration
+
+
+@transaction.atomic
+def deal_registration_update(*, user, registration: DealRegistration, lines=None, **fields) -> DealRegistration:
+    _require(permissions.can_work_registration(user, registration), "Only the registering partner's sellers edit it.")
+    unknown = set(fields) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status not in EDITABLE_REGISTRATION_STATUSES:
+        raise ValidationError({"status": [f"A {registration.status} registration cannot be edited."]})
+    customer = fields.get("customer")
+    if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": ["Choose one of your customers."]})
+    checked = _validate_lines(user, lines) if lines is not None else None
+    before = {name: getattr(registration, name) for name in fields}
+    for name, value in fields.items():
+        setattr(registration, name, value)
+    registration.full_clean()
+    registration.save()
+    if checked is not None:
+        _set_lines(registration, checked)
+    audit.record(
+        actor=user,
+        verb="deal_registration.update",
+        obj=registration,
+        changes=audit.diff(before, {name: getattr(registration, name) for name in fields}),
+    )
+    return registration
+
+
+def _record_conflicts(registration, conflicts):
+    registration.conflicts.all().delete()
+    RegistrationConflict.objects.bulk_create(
+        [
+            RegistrationConflict(
+                registration=registration,
+                partner_id=registration.partner_id,
+                kind=c.kind,
+                conflicting_registration=c.registration,
+                conflicting_opportunity=c.opportunity,
+                conflicting_customer=c.customer,
+                reasons=c.reasons,
+                detail=c.detail[:300],
+            )
+            for c in conflicts
+        ]
+    )
+
+
+@transaction.atomic
+def deal_registration_submit(*, user, registration: DealRegistration) -> DealRegistration:
+    """Submit for review. The customer's keys are locked first, so of two simultaneous submissions
+    for one customer exactly one is first; the later one is flagged as conflicting."""
+    _require(permissions.can_work_registration(user, registration), "Only the registering partner's sellers submit it.")
+    key = registration_key(DealRegistration.objects.get(pk=registration.pk))
+    _lock_keys(key)
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.can_transition_to(RegistrationStatus.SUBMITTED):
+        raise _illegal("registration", registration.status, RegistrationStatus.SUBMITTED)
+    key = registration_key(registration)
+    conflicts = find_conflicts(key=key, partner_id=registration.partner_id, exclude_registration_id=registration.pk)
+    before = registration.status
+    registration.status = RegistrationStatus.SUBMITTED
+    registration.submitted_at = timezone.now()
+    registration.has_conflict = bool(conflicts)
+    registration.first_approved_by, registration.first_approved_at = None, None
+    registration.save()
+    _record_conflicts(registration, conflicts)
+    audit.record(
+        actor=user,
+        verb="deal_registration.submit",
+        obj=registration,
+        changes={"status": [before, registration.status], "has_conflict": [None, registration.has_conflict]},
+    )
+    return registration
+
+
+def _blocking(registration, conflicts) -> str | None:
+    """First in wins: an approved, protected registration of the same deal, or one submitted
+    earlier and still pending, blocks approval."""
+    for conflict in conflicts:
+        other = conflict.registration
+        if other is None:
+            continue
+        if other.status == RegistrationStatus.APPROVED and other.is_protected:
+            return (
+                f"Conflicts with approved registration #{other.pk}, protected until {other.protected_until:%Y-%m-%d}."
+            )
+        if other.status == RegistrationStatus.SUBMITTED and (other.submitted_at, other.pk) < (
+            registration.submitted_at,
+            registration.pk,
+        ):
+            return f"Registration #{other.pk} for the same deal was submitted first and is still pending."
+    return None
+
+
+def _ensure_customer(registration) -> Customer:
+    partner = registration.partner
+    customer = registration.customer
+    if customer is None:
+        customer = Customer(
+            legal_name=registration.customer_name,
+            domain=registration.customer_domain,
+            country=registration.customer_country,
+            owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
+            created_by=registration.created_by,
+        )
+        customer.full_clean()
+        customer.save()
+        audit.record(
+            actor=None,
+            verb="customer.create",
+            obj=customer,
+            partner=partner,
+            reason=f"Registration #{registration.pk} approved.",
+        )
+    CustomerRelationship.objects.get_or_create(
+        customer=customer,
+        partner=partner,
+        kind=RelationshipKind.ORIGINATING,
+        defaults={"owner": registration.created_by},
+    )
+    return customer
+
+
+@transaction.atomic
+def deal_registration_approve(*, user, registration: DealRegistration, reason: str = "") -> DealRegistration:
+    """Approve (or, above the second-approval threshold, record the first of two approvals). On
+    approval the protection window starts, the customer and the opportunity are created by the
+    agreement's flow, and a referral fee accrues when the agreement pays one."""
+    _require(permissions.can_review_registrations(user), "You may not approve registrations.")
+    _lock_keys(registration_key(DealRegistration.objects.get(pk=registration.pk)))
+    registration = (
+        DealRegistration.objects.select_for_update()
+        .select_related("partner__tier", "partner__agreement")
+        .get(pk=registration.pk)
+    )
+    if not registration.can_transition_to(RegistrationStatus.APPROVED):
+        raise _illegal("registration", registration.status, RegistrationStatus.APPROVED)
+    conflicts = find_conflicts(
+        key=registration_key(registration), partner_id=registration.partner_id, exclude_registration_id=registration.pk
+    )
+    blocked = _blocking(registration, conflicts)
+    if blocked:
+        raise ValidationError({"status": [blocked]}, code="conflict")
+    now = timezone.now()
+    if registration.estimated_value > second_approval_threshold():
+        if registration.first_approved_by_id is None:
+            registration.first_approved_by, registration.first_approved_at = user, now
+            registration.save(update_fields=["first_approved_by", "first_approved_at", "updated_at"])
+            audit.record(actor=user, verb="deal_registration.first_approval", obj=registration, reason=reason)
+            return registration
+        if registration.first_approved_by_id == user.pk:
+            raise PermissionDenied("A second approver, other than the first, must approve this registration.")
+    partner = registration.partner
+    days = partner.tier.protection_days if partner.tier_id else DEFAULT_PROTECTION_DAYS
+    before = registration.status
+    registration.status = RegistrationStatus.APPROVED
+    registration.decided_by, registration.decided_at, registration.decision_reason = user, now, reason
+    registration.approved_at = now
+    registration.protected_until = now + timedelta(days=days)
+    registration.customer = _ensure_customer(registration)
+    registration.save()
+    agreement = partner.agreement
+    handed = agreement.customer_owner == CustomerOwner.PARENT
+    opportunity = Opportunity.objects.create(
+        partner=partner,
+        flow=OpportunityFlow.HANDED_TO_PARENT if handed else OpportunityFlow.PARTNER_MANAGED,
+        managed_by=ManagedBy.PARENT if handed else ManagedBy.PARTNER,
+        name=f"{registration.customer_name} (registration #{registration.pk})"[:200],
+        customer=registration.customer,
+        amount=registration.estimated_value,
+        currency=registration.currency,
+        probability=DEFAULT_PROBABILITY[OpportunityStage.QUALIFICATION],
+        expected_close_date=registration.expected_close_date,
+        owner=None if handed else registration.created_by,
+        registered_by=registration.created_by,
+        registration=registration,
+    )
+    audit.record(
+        actor=user,
+        verb="deal_registration.approve",
+        obj=registration,
+        changes={"status": [before, registration.status], "protected_until": [None, str(registration.protected_until)]},
+        reason=reason,
+    )
+    audit.record(
+        actor=user, verb="opportunity.create", obj=opportunity, partner=partner, changes={"flow": opportunity.flow}
+    )
+    if agreement.commission_model == CommissionModel.ON_REFERRAL and agreement.referral_fee > 0:
+        ledger.commission_accrue(
+            partner=partner,
+            source=CommissionSource.REFERRAL,
+            source_ref=f"deal-registration:{registration.pk}",
+            amount=agreement.referral_fee,
+            actor=user,
+            customer=registration.customer,
+            description=f"Referral fee: {registration.customer_name}",
+            currency=registration.currency,
+        )
+    return registration
+
+
+def _decide(*, user, registration, status, reason, verb, allowed):
+    _require(allowed, "You may not do this to the registration.")
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.can_transition_to(status):
+        raise _illegal("registration", registration.status, status)
+    before = registration.status
+    registration.status = status
+    registration.decision_reason = reason
+    if status in (RegistrationStatus.REJECTED, RegistrationStatus.RETURNED):
+        registration.decided_by, registration.decided_at = user, timezone.now()
+    registration.save()
+    audit.record(actor=user, verb=verb, obj=registration, changes={"status": [before, status]}, reason=reason)
+    return registration
+
+
+def _reason(reason, what):
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [f"Say why the registration is {what}."]})
+    return reason.strip()
+
+
+@transaction.atomic
+def deal_registration_reject(*, user, registration, reason: str) -> DealRegistration:
+    allowed = permissions.can_review_registrations(user)
+    _require(allowed, "You may not reject registrations.")
+    return _decide(
+        user=user,
+        registration=registration,
+        status=RegistrationStatus.REJECTED,
+        reason=_reason(reason, "rejected"),
+        verb="deal_registration.reject",
+        allowed=allowed,
+    )
+
+
+@transaction.atomic
+def deal_registration_return(*, user, registration, reason: str) -> DealRegistration:
+    allowed = permissions.can_review_registrations(user)
+    _require(allowed, "You may not return registrations.")
+    return _decide(
+        user=user,
+        registration=registration,
+        status=RegistrationStatus.RETURNED,
+        reason=_reason(reason, "returned"),
+        verb="deal_registration.return",
+        allowed=allowed,
+    )
+
+
+@transaction.atomic
+def deal_registration_withdraw(*, user, registration, reason: str = "") -> DealRegistration:
+    return _decide(
+        user=user,
+        registration=registration,
+        status=RegistrationStatus.WITHDRAWN,
+        reason=reason or "",
+        verb="deal_registration.withdraw",
+        allowed=permissions.can_work_registration(user, registration),
+    )
+
+
+@transaction.atomic
+def deal_registration_cancel(*, user, registration, reason: str) -> DealRegistration:
+    """End an approved registration's protection early (the parent, or the partner's admin)."""
+    actor = actor_of(user)
+    allowed = permissions.can_review_registrations(user) or (
+        actor.is_partner_admin and registration.partner_id == actor.partner_id
+    )
+    _require(allowed, "You may not cancel this registration.")
+    return _decide(
+        user=user,
+        registration=registration,
+        status=RegistrationStatus.CANCELLED,
+        reason=_reason(reason, "cancelled"),
+        verb="deal_registration.cancel",
+        allowed=allowed,
+    )
+
+
+def _close_registration(registration_id, status, *, user):
+    registration = DealRegistration.objects.select_for_update().filter(pk=registration_id).first()
+    if registration is None or not registration.can_transition_to(status):
+        return  # Expired or cancelled before the close: its outcome no longer moves it.
+    before = registration.status
+    registration.status = status
+    registration.save(update_fields=["status", "updated_at"])
+    audit.record(actor=user, verb=f"deal_registration.{status}", obj=registration, changes={"status": [before, status]})
+
+
+@transaction.atomic
+def deal_registration_expire(*, registration_id: int) -> bool:
+    """System: an approved registration past its protection window, neither won nor lost, expires.
+    Running it twice has one effect."""
+    registration = DealRegistration.objects.select_for_update().filter(pk=registration_id).first()
+    if (
+        registration is None
+        or registration.status != RegistrationStatus.APPROVED
+        or registration.protected_until > timezone.now()
+    ):
+        return False
+    registration.status = RegistrationStatus.EXPIRED
+    registration.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=None,
+        verb="deal_registration.expire",
+        obj=registration,
+        changes={"status": [RegistrationStatus.APPROVED, RegistrationStatus.EXPIRED]},
+    )
+    return True
+
+
+@transaction.atomic
+def deal_registration_warn_expiry(*, registration_id: int) -> bool:
+    """System: tell the registering partner 14 days before protection ends; once per window."""
+    registration = (
+        DealRegistration.objects.select_for_update().select_related("created_by").filter(pk=registration_id).first()
+    )
+    now = timezone.now()
+    if (
+        registration is None
+        or registration.status != RegistrationStatus.APPROVED
+        or registration.expiry_warned_at is not None
+        or not (now < registration.protected_until <= now + timedelta(days=EXPIRY_WARNING_DAYS))
+    ):
+        return False
+    registration.expiry_warned_at = now
+    registration.save(update_fields=["expiry_warned_at", "updated_at"])
+    audit.record(actor=None, verb="deal_registration.expiry_warning", obj=registration)
+    recipient = getattr(registration.created_by, "email", "")
+    if recipient:
+        body = (
+            f"The protection of your deal registration #{registration.pk} for {registration.customer_name} ends on "
+            f"{registration.protected_until:%Y-%m-%d}. Win or close it, or request an extension in the portal."
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                f"Deal registration #{registration.pk} expires soon",
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [recipient],
+                fail_silently=True,
+            )
+        )
+    return True
+
+
+@transaction.atomic
+def deal_registration_request_extension(*, user, registration, days: int, reason: str) -> RegistrationExtension:
+    _require(permissions.can_work_registration(user, registration), "Only the registering partner asks for extensions.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why you need more time."]})
+    if not isinstance(days, int) or not 1 <= days <= 180:
+        raise ValidationError({"days": ["Between 1 and 180 days."]})
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != RegistrationStatus.APPROVED:
+        raise ValidationError({"status": ["Only an approved registration can be extended."]})
+    existing = list(registration.extensions.all())
+    if any(e.status == ExtensionStatus.PENDING for e in existing):
+        raise ValidationError({"non_field_errors": ["An extension request is already pending."]})
+    if len(existing) >= MAX_EXTENSIONS:
+        raise ValidationError({"non_field_errors": [f"At most {MAX_EXTENSIONS} extensions may be requested."]})
+    extension = RegistrationExtension.objects.create(
+        registration=registration,
+        partner_id=registration.partner_id,
+        sequence=len(existing) + 1,
+        days=days,
+        reason=reason.strip()[:300],
+        requested_by=user,
+    )
+    audit.record(
+        actor=user,
+        verb="deal_registration.request_extension",
+        obj=registration,
+        changes={"days": [None, days]},
+        reason=reason,
+    )
+    return extension
+
+
+@transaction.atomic
+def deal_registration_decide_extension(
+    *, user, registration, approve: bool = True, reason: str = ""
+) -> RegistrationExtension:
+    _require(permissions.can_review_registrations(user), "Only the parent decides extensions.")
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    extension = registration.extensions.select_for_update().filter(status=ExtensionStatus.PENDING).first()
+    if extension is None:
+        raise ValidationError({"non_field_errors": ["There is no pending extension request."]})
+    if approve and registration.status != RegistrationStatus.APPROVED:
+        raise ValidationError({"status": ["Only an approved registration can be extended."]})
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    extension.decided_by, extension.decided_at = user, timezone.now()
+    extension.save()
+    if approve:
+        before = registration.protected_until
+        registration.protected_until = before + timedelta(days=extension.days)
+        registration.expiry_warned_at = None
+        registration.save(update_fields=["protected_until", "expiry_warned_at", "updated_at"])
+        audit.record(
+            actor=user,
+            verb="deal_registration.extend",
+            obj=registration,
+            changes={"protected_until": [str(before), str(registration.protected_until)]},
+            reason=reason,
+        )
+    else:
+        audit.record(actor=user, verb="deal_registration.extension_rejected", obj=registration, reason=reason)
+    return extension
+
+
+def _precheck_rate() -> tuple[int, int]:
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("precheck") or "30/minute"
+    count, _, period = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[:1]]
+    return int(count), seconds
+
+
+def pre_check_allowed(user) -> bool:
+    """A per-user counter in the cache, shared by the API and the portal."""
+    limit, seconds = _precheck_rate()
+    key = f"deals:precheck:{user.pk}"
+    cache.add(key, 0, timeout=seconds)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=seconds)
+        count = 1
+    return count <= limit
+
+
+def deal_registration_pre_check(
+    *, user, customer_name: str, customer_domain: str = "", customer_country: str, products=()
+) -> bool:
+    """Is this account open for registration? True or False, nothing else: not whose, not why.
+    Audited; the caller rate-limits with pre_check_allowed."""
+    actor = actor_of(user)
+    _require(permissions.can_register_deals(user), "Only a partner's sellers check accounts.")
+    key = DealKey.of(name=customer_name, domain=customer_domain, country=customer_country, products=products)
+    available = not find_conflicts(key=key, partner_id=actor.partner_id)
+    audit.record(
+        actor=user,
+        verb="deal_registration.pre_check",
+        obj=actor.partner,
+        partner=actor.partner,
+        changes={
+            "customer_name": customer_name[:200],
+            "customer_domain": customer_domain[:253],
+            "country": customer_country,
+            "available": available,
+        },
+    )
+    return available
+
+
+# Opportunities -----------------------------------------------------------------------------------
+
+OPPORTUNITY_FIELDS = ("name", "amount", "probability", "expected_close_date", "stage", "customer", "currency")
+
+
+@transaction.atomic
+def opportunity_create(*, user, name, amount, customer=None, **fields) -> Opportunity:
+    """Parent sales record direct opportunities; a partner's seller records its own, which the
+    agreement either hands to the parent (customer owned by the parent) or leaves with the partner."""
+    actor = actor_of(user)
+    _require(permissions.can_create_opportunity(user), "You may not create opportunities.")
+    unknown = set(fields) - set(OPPORTUNITY_FIELDS)
+    if unknown:
+        raise ValidationError({n: ["Unknown field."] for n in sorted(unknown)})
+    if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": ["Choose one of your customers."]})
+    stage = fields.pop("stage", OpportunityStage.QUALIFICATION)
+    if stage not in OPEN_STAGES:
+        raise ValidationError({"stage": ["A new opportunity starts in an open stage."]})
+    opportunity = Opportunity(name=name, amount=_money(amount), customer=customer, stage=stage, **fields)
+    if opportunity.probability is None or "probability" not in fields:
+        opportunity.probability = DEFAULT_PROBABILITY[OpportunityStage(stage)]
+    if actor.is_parent:
+        opportunity.flow, opportunity.managed_by, opportunity.owner = OpportunityFlow.DIRECT, ManagedBy.PARENT, user
+    else:
+        opportunity.partner, opportunity.registered_by = actor.partner, user
+        if actor.agreement.customer_owner == CustomerOwner.PARENT:
+            opportunity.flow, opportunity.managed_by = OpportunityFlow.HANDED_TO_PARENT, ManagedBy.PARENT
+        else:
+            opportunity.flow, opportunity.managed_by, opportunity.owner = (
+                OpportunityFlow.PARTNER_MANAGED,
+                ManagedBy.PARTNER,
+                user,
+            )
+    opportunity.full_clean()
+    opportunity.save()
+    audit.record(
+        actor=user,
+        verb="opportunity.create",
+        obj=opportunity,
+        partner=opportunity.partner_id,
+        changes={"flow": opportunity.flow},
+    )
+    return opportunity
+
+
+def _lock_opportunity(opportunity):
+    return Opportunity.objects.select_for_update().select_related("partner__agreement").get(pk=opportunity.pk)
+
+
+@transaction.atomic
+def opportunity_update(*, user, opportunity, **fields) -> Opportunity:
+    _require(permissions.can_edit_opportunity(user, opportunity), "You do not manage this opportunity.")
+    unknown = set(fields) - set(OPPORTUNITY_FIELDS)
+    if unknown:
+        raise ValidationError({n: ["Unknown field."] for n in sorted(unknown)})
+    opportunity = _lock_opportunity(opportunity)
+    if not opportunity.is_open:
+        raise ValidationError({"stage": ["A closed opportunity cannot be changed."]})
+    stage = fields.get("stage")
+    if stage is not None and stage != opportunity.stage:
+        if stage not in OPEN_STAGES:
+            raise ValidationError({"stage": ["Close it with mark-won or mark-lost."]})
+        if not opportunity.can_transition_to(stage):
+            raise _illegal("opportunity", opportunity.stage, stage)
+        fields.setdefault("probability", DEFAULT_PROBABILITY[OpportunityStage(stage)])
+    if "amount" in fields:
+        fields["amount"] = _money(fields["amount"])
+    before = {name: getattr(opportunity, name) for name in fields}
+    for name, value in fields.items():
+        setattr(opportunity, name, value)
+    opportunity.full_clean()
+    opportunity.save()
+    audit.record(
+        actor=user,
+        verb="opportunity.update",
+        obj=opportunity,
+        partner=opportunity.partner_id,
+        changes=audit.diff(before, {name: getattr(opportunity, name) for name in fields}),
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
+    """Close as won. The registration it came from is won, and the attributed partner (whoever
+    manages the record) accrues its percentage when the agreement pays on close."""
+    _require(permissions.can_edit_opportunity(user, opportunity), "You do not manage this opportunity.")
+    opportunity = _lock_opportunity(opportunity)
+    if not opportunity.can_transition_to(OpportunityStage.CLOSED_WON):
+        raise _illegal("opportunity", opportunity.stage, OpportunityStage.CLOSED_WON)
+    if amount is not None:
+        opportunity.amount = _money(amount)
+    if opportunity.amount <= 0:
+        raise ValidationError({"amount": ["A won opportunity has an amount."]})
+    before = opportunity.stage
+    opportunity.stage, opportunity.probability, opportunity.closed_at = OpportunityStage.CLOSED_WON, 100, timezone.now()
+    opportunity.save()
+    audit.record(
+        actor=user,
+        verb="opportunity.won",
+        obj=opportunity,
+        partner=opportunity.partner_id,
+        changes={"stage": [before, opportunity.stage], "amount": [None, str(opportunity.amount)]},
+    )
+    if opportunity.registration_id:
+        _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
+    partner = opportunity.partner
+    if partner is not None:
+        agreement = partner.agreement
+        if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
+            ledger.commission_accrue(
+                partner=partner,
+                source=CommissionSource.CLOSED_DEAL,
+                source_ref=f"opportunity:{opportunity.pk}",
+                amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
+                base_amount=opportunity.amount,
+                rate=agreement.commission_rate,
+                actor=user,
+                customer=opportunity.customer,
+                description=f"Closed deal: {opportunity.name}",
+                currency=opportunity.currency,
+            )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_mark_lost(*, user, opportunity, reason: str) -> Opportunity:
+    _require(permissions.can_edit_opportunity(user, opportunity), "You do not manage this opportunity.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why the opportunity was lost."]})
+    opportunity = _lock_opportunity(opportunity)
+    if not opportunity.can_transition_to(OpportunityStage.CLOSED_LOST):
+        raise _illegal("opportunity", opportunity.stage, OpportunityStage.CLOSED_LOST)
+    before = opportunity.stage
+    opportunity.stage, opportunity.probability, opportunity.closed_at = OpportunityStage.CLOSED_LOST, 0, timezone.now()
+    opportunity.lost_reason = reason.strip()[:300]
+    opportunity.save()
+    audit.record(
+        actor=user,
+        verb="opportunity.lost",
+        obj=opportunity,
+        partner=opportunity.partner_id,
+        changes={"stage": [before, opportunity.stage]},
+        reason=reason,
+    )
+    if opportunity.registration_id:
+        _close_registration(opportunity.registration_id, RegistrationStatus.LOST, user=user)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_assign(*, user, opportunity, partner: Partner, reason: str = "") -> Opportunity:
+    """Pass one of the parent's direct opportunities to a partner (e.g. for its presence in a region)."""
+    actor = actor_of(user)
+    _require(permissions.can_assign_opportunity(user, opportunity), "You may not assign opportunities.")
+    if (
+        partner is None
+        or not actor.may_see_partner(partner.pk)
+        or not Partner.objects.filter(pk=partner.pk, status=PartnerStatus.ACTIVE).exists()
+    ):
+        raise ValidationError({"partner": ["Choose one of your active partners."]})
+    opportunity = _lock_opportunity(opportunity)
+    if opportunity.flow != OpportunityFlow.DIRECT or not opportunity.is_open:
+        raise ValidationError({"flow": ["Only an open direct opportunity can be passed to a partner."]})
+    opportunity.partner, opportunity.flow, opportunity.managed_by, opportunity.owner = (
+        partner,
+        OpportunityFlow.ASSIGNED_TO_PARTNER,
+        ManagedBy.PARTNER,
+        None,
+    )
+    opportunity.save()
+    audit.record(
+        actor=user,
+        verb="opportunity.assign",
+        obj=opportunity,
+        partner=partner,
+        changes={"partner": [None, partner.pk]},
+        reason=reason,
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_mark_order_placed(*, user, opportunity) -> Opportunity:
+    """Called when an order is placed for the opportunity (e.g. by quotes): from then on a parent
+    whose agreement sees the pipeline only after an order sees it. Idempotent."""
+    opportunity = _lock_opportunity(opportunity)
+    if opportunity.order_placed_at is None:
+        opportunity.order_placed_at = timezone.now()
+        opportunity.save(update_fields=["order_placed_at", "updated_at"])
+        audit.record(actor=user, verb="opportunity.order_placed", obj=opportunity, partner=opportunity.partner_id)
+    return opportunity

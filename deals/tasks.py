@@ -1,0 +1,64 @@
+"""Background work of deals: routing, missed lead offers, registration expiry and its warning.
+Tasks take ids, re-fetch under a lock (in the service), and are safe to run twice."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import DealRegistration, Lead, LeadOffer, LeadStatus, OfferStatus, RegistrationStatus
+
+
+@shared_task
+def route_lead(lead_id: int) -> bool:
+    """Route a lead that is still in the parent's queue (a second run finds it offered and stops)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None or lead.status != LeadStatus.NEW:
+            return False
+        return services._route(lead) is not None
+
+
+@shared_task
+def expire_lead_offer(offer_id: int) -> bool:
+    return services.lead_offer_expire(offer_id=offer_id)
+
+
+@shared_task
+def expire_lead_offers() -> int:
+    """Periodic: offers past their deadline are misses; their leads move to the next partner."""
+    due = LeadOffer.objects.filter(status=OfferStatus.PENDING, deadline__lte=timezone.now()).values_list(
+        "pk", flat=True
+    )
+    return sum(bool(expire_lead_offer(pk)) for pk in list(due[:500]))
+
+
+@shared_task
+def expire_registration(registration_id: int) -> bool:
+    return services.deal_registration_expire(registration_id=registration_id)
+
+
+@shared_task
+def warn_registration_expiry(registration_id: int) -> bool:
+    return services.deal_registration_warn_expiry(registration_id=registration_id)
+
+
+@shared_task
+def expire_registrations() -> dict:
+    """Periodic: expire approved registrations past protection; warn those ending within 14 days."""
+    now = timezone.now()
+    approved = DealRegistration.objects.filter(status=RegistrationStatus.APPROVED)
+    expired = sum(
+        bool(expire_registration(pk))
+        for pk in list(approved.filter(protected_until__lte=now).values_list("pk", flat=True)[:500])
+    )
+    soon = approved.filter(
+        protected_until__gt=now,
+        protected_until__lte=now + timedelta(days=services.EXPIRY_WARNING_DAYS),
+        expiry_warned_at__isnull=True,
+    )
+    warned = sum(bool(warn_registration_expiry(pk)) for pk in list(soon.values_list("pk", flat=True)[:500]))
+    return {"expired": expired, "warned": warned}
