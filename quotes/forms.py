@@ -1,0 +1,48 @@
+from decimal import Decimal
+
+from django import forms
+
+
+class QuoteForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=None)
+    partner = forms.ModelChoiceField(queryset=None, required=False, help_text="Parent staff: the partner quoted for.")
+    price_book = forms.ModelChoiceField(queryset=None, required=False, empty_label="Default price book")
+    valid_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    header_discount_percent = forms.DecimalField(
+        min_value=Decimal("0"), max_value=Decimal("100"), decimal_places=2, initial=Decimal("0"), required=False
+    )
+    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, customers, partners, price_books, is_request=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+        self.fields["price_book"].queryset = price_books
+        if partners is None:
+            del self.fields["partner"]
+        else:
+            self.fields["partner"].queryset = partners
+            self.fields["partner"].required = True
+        if is_request:
+            for name in ("price_book", "header_discount_percent", "terms", "valid_until"):
+                del self.fields[name]
+            self.fields["notes"].required = True
+            self.fields["notes"].help_text = "What does the customer need? The parent prices the quote."
+
+
+class QuoteHeaderForm(forms.Form):
+    valid_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    header_discount_percent = forms.DecimalField(min_value=Decimal("0"), max_value=Decimal("100"), decimal_places=2)
+    terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class LineForm(forms.Form):
+    product = forms.ModelChoiceField(queryset=None)
+    quantity = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1)
+    discount_percent = forms.DecimalField(
+        min_value=Decimal("0"), max_value=Decimal("100"), decimal_places=2, initial=Decimal("0"), required=False
+    )
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products
