@@ -243,7 +243,7 @@ class PartnerAdmin(ScopedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
     list_display = ["user", "partner", "role", "is_active", "invitation_sent_at", "created_at"]
-    list_filter = ["role", "is_active", "partner"]
+    list_filter = ["role", "is_active", ("partner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__email", "partner__name"]
     list_select_related = ["user", "partner"]
     readonly_fields = ["user", "partner", "invited_by", "invitation_sent_at", "created_at"]
@@ -310,7 +310,7 @@ class ProductLineAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ScopedAdmin):
     list_display = ["created_at", "actor", "verb", "object_repr", "partner", "ip_address", "request_id"]
-    list_filter = ["verb", "partner", "content_type"]
+    list_filter = ["verb", ("partner", admin.RelatedOnlyFieldListFilter), "content_type"]
     search_fields = ["object_repr", "verb", "actor__username", "request_id"]
     list_select_related = ["actor", "partner"]
     date_hierarchy = "created_at"

@@ -4,7 +4,8 @@ holds which relationship to them; the commission ledger's owner; the audit trail
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -16,6 +17,13 @@ from .access import PartnerRole, TenantQuerySet
 from .matching import normalize_company_name, normalize_domain
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code, e.g. DE.")
+
+
+def validate_logo_size(upload):
+    if upload.size > 512 * 1024:
+        raise ValidationError("A logo is at most 512 KB.")
+
+
 hex_colour = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1A6FB0.")
 
 
@@ -90,7 +98,12 @@ class Partner(models.Model):
     )
     # Branding, shown to a white-label partner's users and on its documents.
     display_name = models.CharField(max_length=200, blank=True)
-    logo = models.FileField(upload_to="partner-logos/", blank=True)
+    logo = models.FileField(
+        upload_to="partner-logos/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"]), validate_logo_size],
+        help_text="PNG, JPEG or WebP, at most 512 KB.",
+    )
     brand_color = models.CharField(max_length=7, blank=True, validators=[hex_colour])
     activated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

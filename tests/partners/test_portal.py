@@ -168,3 +168,23 @@ def test_parent_partner_pages(partner_a, partner_b):
 
 def test_partner_users_cannot_open_parent_pages(partner_a, admin_a):
     assert client_for(admin_a).get("/portal/partners/").status_code == 404
+
+
+def test_branding_rejects_scriptable_logo(partner_a, admin_a, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    svg = SimpleUploadedFile("logo.svg", b"<svg onload='alert(1)'/>", content_type="image/svg+xml")
+    response = client_for(admin_a).post(
+        "/portal/profile/", {"display_name": "Alpha", "brand_color": "#112233", "logo": svg}
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    partner_a.refresh_from_db()
+    assert not partner_a.logo
+    png = SimpleUploadedFile("logo.png", b"\x89PNG\r\n\x1a\n", content_type="image/png")
+    response = client_for(admin_a).post(
+        "/portal/profile/", {"display_name": "Alpha", "brand_color": "#112233", "logo": png}
+    )
+    assert response.status_code == 302
+    partner_a.refresh_from_db()
+    assert partner_a.logo.name.endswith(".png") and partner_a.display_name == "Alpha"
