@@ -239,7 +239,8 @@ class CaseQueue(models.Model):
         help_text="Where a case goes when its SLA is breached.",
     )
     is_default = models.BooleanField(
-        default=False, help_text="Where the parent's cases land when no routing rule matches (one parent queue)."
+        default=False,
+        help_text="Where cases land when no routing rule matches: one for the parent, one per partner.",
     )
     agents = models.ManyToManyField(settings.AUTH_USER_MODEL, through="QueueAgent", related_name="case_queues")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -254,14 +255,21 @@ class CaseQueue(models.Model):
                 fields=["name"], condition=Q(partner__isnull=True), name="parent_queue_name_unique"
             ),
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_parent_queue"
+                fields=["is_default"],
+                condition=Q(is_default=True, partner__isnull=True),
+                name="one_default_parent_queue",
+            ),
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=Q(is_default=True, partner__isnull=False),
+                name="one_default_partner_queue",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="parent") & Q(partner__isnull=True))
                 | (Q(kind__in=["partner", "shared"]) & Q(partner__isnull=False)),
                 name="queue_kind_partner",
             ),
-            models.CheckConstraint(condition=Q(is_default=False) | Q(kind="parent"), name="default_queue_is_parent"),
+            models.CheckConstraint(condition=Q(is_default=False) | ~Q(kind="shared"), name="default_queue_not_shared"),
         ]
         indexes = [models.Index(fields=["partner", "kind"])]
 

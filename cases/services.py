@@ -87,16 +87,17 @@ def _require(allowed: bool, message: str):
 def default_queue(*, party: str, partner=None) -> CaseQueue:
     """The parent's default team queue, or the partner's own support queue (created on first use)."""
     if party == Party.PARENT:
-        queue = CaseQueue.objects.filter(is_default=True).first()
+        queue = CaseQueue.objects.filter(partner__isnull=True, is_default=True).first()
         if queue is None:
             queue, _ = CaseQueue.objects.get_or_create(
                 name=DEFAULT_PARENT_QUEUE, partner=None, defaults={"kind": QueueKind.PARENT, "is_default": True}
             )
         return queue
-    queue = CaseQueue.objects.for_partner(partner.pk).filter(kind=QueueKind.PARTNER).order_by("id").first()
+    queues = CaseQueue.objects.for_partner(partner.pk).filter(kind=QueueKind.PARTNER)
+    queue = queues.order_by("-is_default", "id").first()
     if queue is None:
         queue, _ = CaseQueue.objects.get_or_create(
-            name=DEFAULT_PARTNER_QUEUE, partner=partner, defaults={"kind": QueueKind.PARTNER}
+            name=DEFAULT_PARTNER_QUEUE, partner=partner, defaults={"kind": QueueKind.PARTNER, "is_default": True}
         )
     return queue
 
@@ -106,7 +107,10 @@ def _rule_target(rule, case) -> CaseQueue | None:
         queue = rule.target_queue
     elif case.partner_id:
         queue = (
-            CaseQueue.objects.for_partner(case.partner_id).filter(kind=rule.target_partner_queue).order_by("id").first()
+            CaseQueue.objects.for_partner(case.partner_id)
+            .filter(kind=rule.target_partner_queue)
+            .order_by("-is_default", "id")
+            .first()
         )
         if queue is None and rule.target_partner_queue == QueueKind.PARTNER:
             queue = default_queue(party=Party.PARTNER, partner=case.partner)
@@ -287,6 +291,7 @@ def case_open(
         service_model=service_model,
         owner_party=Party.PARENT if service_model == ServiceModel.PARENT_ONLY else Party.PARTNER,
         created_by=user,
+        created_at=timezone.now(),
     )
     rule = _place(case)
     if case.assignee_id:
@@ -370,6 +375,8 @@ def case_start(*, user, case: Case) -> Case:
     _require(permissions.can_work(user, case), "You may not work this case.")
     case = _lock(case)
     now = timezone.now()
+    if case.status not in (CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.WAITING_ON_CUSTOMER):
+        raise transition_error(case.status, CaseStatus.IN_PROGRESS)  # a resolved case reopens with a reason
     changes = {}
     if case.status == CaseStatus.NEW:
         case.assignee = user
@@ -456,7 +463,7 @@ def case_close(*, user, case: Case, reason: str, note: str = "") -> Case:
 # Changing hands ----------------------------------------------------------------------------------
 
 
-def _hand_over(*, user, case, kind, to_party, reason, queue=None):
+def _hand_over(*, user, case, kind, to_party, reason, queue=None, extra_changes=None):
     """Move the case to the other party (or another queue): a history row, the queue, the
     assignee and the grants follow; the case goes back to NEW unless round robin takes it."""
     now = timezone.now()
@@ -466,7 +473,10 @@ def _hand_over(*, user, case, kind, to_party, reason, queue=None):
         rule = _place(case)
     else:
         case.queue, case.assignee, rule = queue, None, None
-    changes = {"owner_party": [from_party, to_party], "queue": [from_queue.name, case.queue.name]}
+    changes = (extra_changes or {}) | {
+        "owner_party": [from_party, to_party],
+        "queue": [from_queue.name, case.queue.name],
+    }
     target = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
     if case.status != target:
         changes["status"] = _move(case, target, now)
@@ -648,10 +658,11 @@ def _escalate_on_breach(case, target, now):
             to_party=case.owner_party,
             reason=f"{target.replace('_', ' ').capitalize()} target breached.",
             queue=supervisor,
+            extra_changes=changes,
         )
     else:
         case.save()
-    audit.record(actor=None, verb="case.sla_breach", obj=case, partner=case.partner, changes=changes)
+        audit.record(actor=None, verb="case.sla_breach", obj=case, partner=case.partner, changes=changes)
 
 
 @transaction.atomic
