@@ -6,6 +6,7 @@ import decimal
 import uuid
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
 
 _request_context = contextvars.ContextVar("prm_request_context", default=None)
 
@@ -25,6 +26,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, File):
+        return value.name or None
     if hasattr(value, "pk"):
         return value.pk
     return value
