@@ -3,6 +3,7 @@ SLA policies and business calendars that time them, and their conversation, atta
 hand-over history."""
 
 import datetime
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -516,7 +517,9 @@ class CaseComment(models.Model):
 
 
 def attachment_path(instance, filename):
-    return f"case-attachments/{instance.case_id}/{filename}"
+    # An unguessable directory: files are served through the access policy, and a media URL that
+    # leaked (or a dev server serving MEDIA_ROOT) must not be enumerable.
+    return f"case-attachments/{instance.case_id}/{uuid.uuid4().hex}/{filename}"
 
 
 class CaseAttachment(models.Model):

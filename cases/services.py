@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from partners import audit
 from partners.access import ParentRole, actor_of
@@ -73,7 +74,12 @@ def transition_error(current, target):
 
 
 def _lock(case) -> Case:
-    return Case.objects.select_for_update().select_related("queue__calendar", "customer", "partner").get(pk=case.pk)
+    # of=("self",): lock only the case row (PostgreSQL refuses to lock the nullable side of a join).
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("queue__calendar", "customer", "partner")
+        .get(pk=case.pk)
+    )
 
 
 def _require(allowed: bool, message: str):
@@ -136,7 +142,9 @@ def route(case) -> tuple[CaseQueue, RoutingRule | None]:
 
 def next_agent(queue):
     """Round robin: the available agent of the queue who was assigned a case longest ago."""
-    agents = QueueAgent.objects.select_for_update().filter(queue=queue, is_available=True, user__is_active=True)
+    agents = QueueAgent.objects.select_for_update(of=("self",)).filter(
+        queue=queue, is_available=True, user__is_active=True
+    )
     if queue.party == Party.PARTNER:
         agents = agents.filter(user__membership__partner_id=queue.partner_id, user__membership__is_active=True)
     else:
@@ -535,6 +543,34 @@ def case_hand_back(*, user, case: Case, reason: str) -> Case:
     )
 
 
+# Per-person grants -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_share(*, user, case: Case, with_user) -> None:
+    """Share one case with one colleague of the same partner who would not see it by role (a rep),
+    as a django-guardian object grant. Grants end when the case changes party."""
+    actor = actor_of(user)
+    target = getattr(with_user, "membership", None)
+    if (
+        not permissions.is_partner_agent(actor, case)
+        or target is None
+        or not target.is_active
+        or target.partner_id != case.partner_id
+    ):
+        raise PermissionDenied("You may share cases only with your own colleagues.")
+    if case.user_grants.filter(user=with_user).exists():
+        return
+    assign_perm("cases.view_case", with_user, case)
+    audit.record(
+        actor=user,
+        verb="case.share",
+        obj=case,
+        partner=case.partner,
+        changes={"shared_with": [None, with_user.username]},
+    )
+
+
 # Conversation ------------------------------------------------------------------------------------
 
 
@@ -670,7 +706,7 @@ def case_sla_check(*, case_id: int, now=None) -> list[str]:
     """Warn before, and escalate on, a breach of the case's SLA targets; each once per cycle."""
     now = now or timezone.now()
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("queue__calendar", "queue__supervisor_queue", "sla_policy", "assignee", "partner")
         .filter(pk=case_id)
         .first()

@@ -85,7 +85,7 @@ class CaseSlaSerializer(serializers.Serializer):
 
 
 class CaseHandoverSerializer(serializers.ModelSerializer):
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SerializerMethodField()
     from_queue = serializers.SerializerMethodField()
     to_queue = serializers.SerializerMethodField()
     kind = choice(HandoverKind, read_only=True)
@@ -102,6 +102,13 @@ class CaseHandoverSerializer(serializers.ModelSerializer):
         if queue is None or (actor is not None and actor.is_partner and queue.partner_id != actor.partner_id):
             return None
         return queue.name
+
+    def get_by(self, handover) -> str | None:
+        # A partner does not see which of the parent's people handed its case back.
+        actor = self.context.get("actor")
+        if handover.by is None or (actor is not None and actor.is_partner and handover.from_party == Party.PARENT):
+            return None
+        return handover.by.username
 
     def get_from_queue(self, handover) -> str | None:
         return self._queue(handover.from_queue)

@@ -2,6 +2,7 @@
 open a case, see it, work it, escalate it and hand it back."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from cases.models import Case, CaseHandover, Party
 from partners.access import ParentRole, PartnerRole
@@ -150,3 +151,25 @@ def test_case_from_a_lead_records_origin_and_reference(parent_support):
     case = Case.objects.get(pk=response.json()["id"])
     assert case.origin == "lead" and case.lead_reference.startswith("Lead #42")
     assert case.customer is None and case.partner is None and case.owner_party == Party.PARENT
+
+
+def test_per_person_grant_shares_a_case_and_ends_when_it_changes_hands(parent_support):
+    from cases import services
+    from cases.models import CaseUserObjectPermission
+
+    partner = make_partner(BusinessModel.DUAL)
+    agent, rep, customer = people(partner)
+    case = open_case(agent, customer)
+    assert api_as(rep).get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    services.case_share(user=agent, case=case, with_user=rep)
+    services.case_share(user=agent, case=case, with_user=rep)  # once only
+    assert CaseUserObjectPermission.objects.filter(content_object=case, user=rep).count() == 1
+    assert api_as(rep).get(f"/api/v1/cases/{case.pk}/").status_code == 200
+    outsider = partner_user(make_partner(BusinessModel.DUAL), PartnerRole.REP)
+    with pytest.raises(PermissionDenied):
+        services.case_share(user=agent, case=case, with_user=outsider)
+    with pytest.raises(PermissionDenied):
+        services.case_share(user=rep, case=case, with_user=rep)
+    services.case_escalate(user=agent, case=case, reason="complex")
+    assert not CaseUserObjectPermission.objects.filter(content_object=case).exists()
+    assert api_as(rep).get(f"/api/v1/cases/{case.pk}/").status_code == 404
