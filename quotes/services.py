@@ -925,3 +925,38 @@ def order_fulfil(*, order) -> Order:
             currency=order.currency,
         )
     return order
+
+
+# Channel configuration (admin) ---------------------------------------------------------------------------
+
+
+def _config_editor(user):
+    from partners.access import ParentRole
+
+    actor = actor_of(user)
+    if not actor.has_parent_role(ParentRole.SALES, ParentRole.FINANCE):
+        raise PermissionDenied("Only the parent's admins, sales and finance maintain pricing and business rules.")
+
+
+@transaction.atomic
+def config_save(*, user, obj, changed_fields=()) -> object:
+    """Save a price book, price book entry, discount schedule, partner price or business rule (audited)."""
+    _config_editor(user)
+    created = obj.pk is None
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=user,
+        verb=f"{obj._meta.model_name}.{'create' if created else 'update'}",
+        obj=obj,
+        partner=getattr(obj, "partner_id", None),
+        changes={name: [None, audit._plain(getattr(obj, name, None))] for name in changed_fields},
+    )
+    return obj
+
+
+@transaction.atomic
+def config_delete(*, user, obj) -> None:
+    _config_editor(user)
+    audit.record(actor=user, verb=f"{obj._meta.model_name}.delete", obj=obj, partner=getattr(obj, "partner_id", None))
+    obj.delete()
