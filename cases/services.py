@@ -468,6 +468,29 @@ def case_close(*, user, case: Case, reason: str, note: str = "") -> Case:
     return case
 
 
+@transaction.atomic
+def case_close_stale(*, case_id: int, now=None) -> bool:
+    """Close a resolved case nobody reopened within the window (the system, from the periodic task)."""
+    now = now or timezone.now()
+    case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+    if case is None or case.status != CaseStatus.RESOLVED or case.resolved_at is None:
+        return False
+    if now <= case.resolved_at + REOPEN_WINDOW:
+        return False
+    changes = {"status": _move(case, CaseStatus.CLOSED, now), "close_reason": [None, CloseReason.RESOLVED]}
+    case.close_reason = CloseReason.RESOLVED
+    case.save()
+    audit.record(
+        actor=None,
+        verb="case.close",
+        obj=case,
+        partner=case.partner,
+        changes=changes,
+        reason=f"Not reopened within {REOPEN_WINDOW.days} days.",
+    )
+    return True
+
+
 # Changing hands ----------------------------------------------------------------------------------
 
 

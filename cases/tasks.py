@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import services
-from .models import Case, CaseSlaEvent, SlaEventKind, SlaTarget
+from .models import REOPEN_WINDOW, Case, CaseSlaEvent, CaseStatus, SlaEventKind, SlaTarget
 
 # Business time runs slower than wall time (nights, weekends): look this far ahead for warnings.
 HORIZON = datetime.timedelta(days=14)
@@ -43,3 +43,13 @@ def check_slas() -> int:
     for case_id in list(ids):
         count += bool(check_case_sla(case_id))
     return count
+
+
+@shared_task
+def close_resolved_cases() -> int:
+    """Periodic: resolved cases that were not reopened within the window are closed."""
+    cutoff = timezone.now() - REOPEN_WINDOW
+    ids = list(
+        Case.objects.filter(status=CaseStatus.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True)[:BATCH]
+    )
+    return sum(services.case_close_stale(case_id=case_id) for case_id in ids)

@@ -154,3 +154,19 @@ def test_partner_rep_cannot_assign_work():
     other = partner_user(partner, PartnerRole.SUPPORT)
     with pytest.raises(PermissionDenied):
         services.case_assign(user=rep, case=case, assignee=other)
+
+
+def test_resolved_cases_close_after_the_reopen_window_once(setup):
+    partner, agent, customer, queue, _ = setup
+    case = open_at(MONDAY_10, agent, customer)
+    with frozen(at(2026, 11, 23, 11)):
+        services.case_start(user=agent, case=case)
+        services.case_resolve(user=agent, case=Case.objects.get(pk=case.pk), resolution="done")
+    with frozen(at(2026, 12, 20, 11)):
+        assert tasks.close_resolved_cases() == 0
+    with frozen(at(2026, 12, 24, 11)):
+        assert tasks.close_resolved_cases() == 1
+        assert tasks.close_resolved_cases() == 0
+    case.refresh_from_db()
+    assert case.status == "closed" and case.close_reason == "resolved"
+    assert AuditEvent.objects.filter(verb="case.close", object_id=str(case.pk)).count() == 1
