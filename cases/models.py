@@ -456,12 +456,8 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
-    def reopen_until(self):
+    def reopen_until(self) -> datetime.datetime | None:
         return self.resolved_at + REOPEN_WINDOW if self.resolved_at else None
-
-    def status_only_for(self, actor) -> bool:
-        """A referral-type partner sees only the status of the cases it opened."""
-        return actor.is_partner and actor.agreement.post_win_visibility == PostWinVisibility.STATUS_ONLY
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -322,7 +322,7 @@ def case_open(
     return case
 
 
-CASE_EDITABLE = ("subject", "description", "priority", "category")
+CASE_EDITABLE = ("subject", "description", "priority", "category", "product_line")
 
 
 @transaction.atomic

@@ -121,3 +121,28 @@ def test_white_label_partner_never_sees_the_parent_name(client, settings):
     assert settings.PARENT_COMPANY_NAME not in page
     assert parent.username not in page
     assert settings.PARENT_COMPANY_NAME not in client.get("/portal/cases/?view=all").content.decode()
+
+
+@pytest.mark.parametrize("view", ["mine", "all"])
+def test_portal_case_list_query_count_does_not_grow_with_rows(client, view):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    partner = make_partner(BusinessModel.REGISTRATION_RETENTION)
+    agent, rep, customer = people(partner)
+    SlaPolicyFactory(priority="normal")
+    client.force_login(agent)
+
+    def count():
+        client.get(f"/portal/cases/?view={view}")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/portal/cases/?view={view}").status_code == 200
+        return len(queries)
+
+    case = services.case_open(user=agent, customer=customer, origin="web", category="billing", subject="one")
+    services.case_assign(user=agent, case=case, assignee=agent)
+    few = count()
+    for i in range(30):
+        case = services.case_open(user=agent, customer=customer, origin="web", category="billing", subject=f"n{i}")
+        services.case_assign(user=agent, case=case, assignee=agent)
+    assert count() == few
