@@ -213,7 +213,12 @@ def quote_create(
 
 
 def _lock_quote(quote) -> Quote:
-    return Quote.objects.select_for_update().select_related("partner__agreement", "partner__tier").get(pk=quote.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the joins (tier, agreement).
+    return (
+        Quote.objects.select_for_update(of=("self",))
+        .select_related("partner__agreement", "partner__tier")
+        .get(pk=quote.pk)
+    )
 
 
 def _recompute_quote(quote):
@@ -525,7 +530,7 @@ def _move_order(*, user, order, status, reason="", verb=None, **fields) -> Order
 
 def _lock_order(order) -> Order:
     return (
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .select_related("partner__agreement", "partner__tier", "customer")
         .get(pk=getattr(order, "pk", order))
     )
@@ -841,6 +846,9 @@ def provisioning_run(*, request_id) -> str:
     request = ProvisioningRequest.objects.select_for_update().filter(pk=request_id).first()
     if request is None or request.status != ProvisioningStatus.PENDING:
         return "skipped"
+    grace = datetime.timedelta(seconds=1)  # a countdown may fire a little early
+    if request.next_attempt_at is not None and request.next_attempt_at > timezone.now() + grace:
+        return "not_due"  # an early duplicate delivery must not skip the backoff
     order = _lock_order(request.order_id)
     if order.status in (OrderStatus.APPROVED, OrderStatus.FAILED):
         _move_order(user=None, order=order, status=OrderStatus.PROVISIONING, verb="order.provisioning")

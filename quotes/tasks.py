@@ -1,7 +1,10 @@
 """Background work of quotes and orders. Tasks take ids, re-fetch under a lock and are safe to run
 twice (the outbox row's status and the order's state make the second run a no-op)."""
 
+import datetime
+
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from . import services
@@ -17,8 +20,10 @@ def provision_order(request_id: int) -> str:
 def provision_pending() -> int:
     """Periodic: re-deliver outbox rows whose task was lost (broker down at commit time) or is due."""
     now = timezone.now()
-    due = ProvisioningRequest.objects.filter(status=ProvisioningStatus.PENDING, created_at__lt=now).exclude(
-        next_attempt_at__gt=now
+    # A fresh row's task is probably still in flight: leave it a few minutes before redelivering.
+    stale = now - datetime.timedelta(minutes=5)
+    due = ProvisioningRequest.objects.filter(status=ProvisioningStatus.PENDING).filter(
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=stale)
     )
     count = 0
     for request_id in due.values_list("pk", flat=True)[:200]:

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import hmac
 import json
@@ -6,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from partners.access import ParentRole, PartnerRole
 from partners.agreement import BusinessModel
@@ -310,6 +312,10 @@ def test_provisioning_task_delivered_twice_provisions_once(in_review, desk, monk
 
 def test_lost_task_is_redelivered_by_the_sweeper(in_review, desk, django_capture_on_commit_callbacks):
     post(api_as(desk), in_review.pk, "approve")
+    assert provision_pending() == 0  # just written: its task is still in flight
+    ProvisioningRequest.objects.filter(order=in_review).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert provision_pending() == 1
     in_review.refresh_from_db()
@@ -351,6 +357,7 @@ def test_webhook_posts_signed_json(in_review, desk, webhook, monkeypatch, django
 def test_webhook_failures_retry_with_backoff_then_fail_and_retry_action_recovers(
     in_review, desk, webhook, monkeypatch, django_capture_on_commit_callbacks
 ):
+    webhook.QUOTES_PROVISIONING_BACKOFF_SECONDS = 0  # eager tasks do not wait for a countdown
     answers = iter([(500, "down"), (503, "down"), (500, "down"), (200, "ok")])
     delays = []
     monkeypatch.setattr(provisioning, "post_json", lambda *args: next(answers))
@@ -368,7 +375,7 @@ def test_webhook_failures_retry_with_backoff_then_fail_and_retry_action_recovers
     assert "500" in in_review.failure_reason
     request = ProvisioningRequest.objects.get(order=in_review)
     assert (request.status, request.attempts) == ("failed", 3)
-    assert delays == [None, 30, 60]  # the first delivery, then two retries backing off
+    assert delays == [None, 0, 0]  # the first delivery, then two retries
     body = api_as(seller_user(in_review)).get(f"/api/v1/orders/{in_review.pk}/").json()
     assert body["status"] == "failed"
     assert post(api_as(seller_user(in_review)), in_review.pk, "retry").status_code == 403
@@ -378,6 +385,13 @@ def test_webhook_failures_retry_with_backoff_then_fail_and_retry_action_recovers
     in_review.refresh_from_db()
     assert in_review.status == "fulfilled"
     assert ProvisioningRequest.objects.filter(order=in_review).count() == 2
+
+
+def test_backoff_doubles_per_attempt(settings):
+    from quotes.services import backoff_seconds
+
+    settings.QUOTES_PROVISIONING_BACKOFF_SECONDS = 30
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
 
 
 def seller_user(order):
@@ -568,3 +582,54 @@ def test_review_queue_filter_for_the_parent(in_review, desk, seller, catalogue):
     assert [row["id"] for row in body["results"]] == [in_review.pk]
     assert body["results"][0]["review_reasons"]
     assert body["results"][0]["status"] == OrderStatus.IN_REVIEW
+
+
+def test_early_duplicate_delivery_respects_the_backoff(in_review, desk, webhook, monkeypatch):
+    monkeypatch.setattr(provisioning, "post_json", lambda *args: (500, "down"))
+    post(api_as(desk), in_review.pk, "approve")
+    request = ProvisioningRequest.objects.get(order=in_review)
+    assert provision_order(request.pk) == "retry"
+    assert provision_order(request.pk) == "not_due"
+    request.refresh_from_db()
+    assert request.attempts == 1
+
+
+def test_without_auto_approval_a_clean_order_waits_submitted_for_the_desk(seller, catalogue, desk, settings):
+    settings.QUOTES_ORDER_AUTO_APPROVE = False
+    client = api_as(seller["user"])
+    order = create_order(client, seller["customer"], [vm_line(catalogue)]).json()
+    assert post(client, order["id"], "submit").json()["status"] == "submitted"
+    assert post(api_as(desk), order["id"], "approve").json()["status"] == "approved"
+
+
+def test_draft_order_lines_are_replaced_and_totals_recomputed(seller, catalogue):
+    client = api_as(seller["user"])
+    order = create_order(client, seller["customer"], [vm_line(catalogue)]).json()
+    response = client.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"lines": [vm_line(catalogue, 4, "12.5")], "header_discount_percent": "1"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["subtotal"] == "157.50"
+    assert body["header_discount_amount"] == "1.58"  # 1.575 half-up
+    assert body["total"] == "155.92"
+    assert AuditEvent.objects.filter(verb="order.update", object_id=str(order["id"])).exists()
+
+
+def test_parent_desk_places_an_order_for_a_partner(seller, catalogue, desk):
+    response = create_order(api_as(desk), seller["customer"], [vm_line(catalogue)], partner=seller["partner"].pk)
+    assert response.status_code == 201, response.json()
+    assert response.json()["placed_by_parent"] is True
+    missing = create_order(api_as(desk), seller["customer"], [vm_line(catalogue)])
+    assert missing.status_code == 400
+    assert "partner" in missing.json()
+    # Fraud analysts watch, they do not order.
+    analyst = parent_user(ParentRole.FRAUD_ANALYST)
+    assert (
+        create_order(
+            api_as(analyst), seller["customer"], [vm_line(catalogue)], partner=seller["partner"].pk
+        ).status_code
+        == 403
+    )

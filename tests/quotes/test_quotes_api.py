@@ -456,3 +456,27 @@ def test_price_books_list_entries(seller, catalogue):
     # Read-only for everybody: the parent maintains price books in the admin.
     assert api_as(seller["user"]).post("/api/v1/price-books/", {}).status_code == 405
     assert Decimal(book["entries"][0]["unit_price"]) >= 0
+
+
+def test_parent_desk_quotes_for_a_partner(seller, catalogue, desk):
+    response = create_quote(api_as(desk), seller["customer"], [vm_line(catalogue)], partner=seller["partner"].pk)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["prepared_by_parent"] is True
+    assert body["partner"] == seller["partner"].pk
+    # The partner sees it but does not edit what the parent prepared.
+    assert (
+        api_as(seller["user"]).patch(f"/api/v1/quotes/{body['id']}/", {"terms": "x"}, format="json").status_code == 403
+    )
+    missing = create_quote(api_as(desk), seller["customer"], [vm_line(catalogue)])
+    assert missing.status_code == 400
+    assert "partner" in missing.json()
+
+
+def test_fraud_analyst_reads_quotes_but_cannot_decide(seller, catalogue):
+    from tests.factories.quotes import quote_with_line
+
+    quote = quote_with_line(seller["partner"], seller["customer"], status="pending_approval")
+    analyst = parent_user(ParentRole.FRAUD_ANALYST)
+    assert api_as(analyst).get(f"/api/v1/quotes/{quote.pk}/").status_code == 200
+    assert post(api_as(analyst), quote.pk, "approve").status_code == 403
