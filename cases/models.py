@@ -404,6 +404,9 @@ class Case(models.Model):
     service_model = models.CharField(max_length=20, choices=ServiceModel.choices)
     owner_party = models.CharField(max_length=10, choices=Party.choices)
     queue = models.ForeignKey(CaseQueue, on_delete=models.PROTECT, related_name="cases")
+    handed_back = models.BooleanField(
+        default=False, help_text="The parent handed the case back: the partner works it whatever its category."
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases"
     )

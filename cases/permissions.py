@@ -41,7 +41,8 @@ def is_partner_agent(actor, case) -> bool:
 
 def can_work(user, case) -> bool:
     """Take, assign, progress and resolve the case: the owning party's agents. A partner works only
-    what its service model lets it work (never under parent-only; under either, simple categories)."""
+    what its service model lets it work (never under parent-only; under either, simple categories
+    and whatever the parent handed back)."""
     actor = actor_of(user)
     if case.owner_party == Party.PARENT:
         return is_parent_agent(actor) and (actor.sees_all_partners or actor.may_see_partner(case.partner_id))
@@ -50,7 +51,7 @@ def can_work(user, case) -> bool:
     if case.service_model == ServiceModel.PARENT_ONLY:
         return False
     if case.service_model == ServiceModel.EITHER:
-        return case.category in SIMPLE_CATEGORIES
+        return case.category in SIMPLE_CATEGORIES or case.handed_back
     return True
 
 

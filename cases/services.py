@@ -541,6 +541,7 @@ def case_escalate(*, user, case: Case, reason: str) -> Case:
         raise ValidationError({"reason": ["Say why the case is escalated."]})
     case = _lock(case)
     _require(permissions.can_escalate(user, case), "You may not escalate this case.")
+    case.handed_back = False
     return _hand_over(user=user, case=case, kind=HandoverKind.ESCALATE, to_party=Party.PARENT, reason=reason)
 
 
@@ -561,6 +562,7 @@ def case_hand_back(*, user, case: Case, reason: str) -> Case:
     )
     queue = last.from_queue if last and last.from_queue and last.from_queue.partner_id == case.partner_id else None
     queue = queue or default_queue(party=Party.PARTNER, partner=case.partner)
+    case.handed_back = True
     return _hand_over(
         user=user, case=case, kind=HandoverKind.HAND_BACK, to_party=Party.PARTNER, reason=reason, queue=queue
     )

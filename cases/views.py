@@ -104,7 +104,9 @@ def case_detail(request, pk):
                 "attachments": selectors.case_attachments(user=request.user, case=case),
                 "handovers": selectors.case_handovers(user=request.user, case=case),
                 "comment_form": CommentForm(user=request.user, case=case) if "comment" in actions else None,
-                "attachment_form": AttachmentForm(user=request.user, case=case) if "comment" in actions else None,
+                "attachment_form": AttachmentForm(user=request.user, case=case, auto_id="file_%s")
+                if "comment" in actions
+                else None,
                 "close_form": CloseForm(),
                 "close_reasons": CloseReason.choices,
                 "agents": _agents_for(case) if "assign" in actions else [],

@@ -90,6 +90,8 @@ def test_service_model_per_business_model(business_model, parent_support):
     ]
     assert history[0].reason == "Needs engineering" and history[0].created_at is not None
     assert [h["kind"] for h in response.json()["handovers"]] == ["escalate", "hand_back"]
+    # Handed back, the partner works it whatever its category; escalating again needs the parent.
+    assert act(agent, case, "start-work").status_code == 200
     assert api_as(outsider).get(f"/api/v1/cases/{case.pk}/").status_code == 404
 
 
