@@ -116,6 +116,13 @@ class BulkAssignForm(ActionForm):
         self.fields["assignee"].queryset = services.parent_agents().order_by("username")
 
 
+class ScopedQueueFilter(admin.RelatedFieldListFilter):
+    """The queue filter lists only the queues the admin user sees."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(q.pk, str(q)) for q in CaseQueue.objects.for_user(request.user).order_by("name")]
+
+
 class BreachedFilter(admin.SimpleListFilter):
     title = "SLA breached"
     parameter_name = "breached"
@@ -147,7 +154,15 @@ class CaseAdmin(ScopedAdmin):
         "resolution_due_at",
         "sla_breached",
     ]
-    list_filter = ["queue", "status", "priority", BreachedFilter, "owner_party", "service_model", "category"]
+    list_filter = [
+        ("queue", ScopedQueueFilter),
+        "status",
+        "priority",
+        BreachedFilter,
+        "owner_party",
+        "service_model",
+        "category",
+    ]
     search_fields = ["subject", "lead_reference", "customer__legal_name", "partner__name"]
     list_select_related = ["partner", "customer", "queue", "assignee"]
     date_hierarchy = "created_at"

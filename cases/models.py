@@ -297,6 +297,19 @@ class QueueAgent(models.Model):
     def __str__(self):
         return f"{self.user} in {self.queue}"
 
+    def clean(self):
+        # A partner's queue is worked by that partner's people; the parent's by its staff.
+        from partners.models import Membership
+
+        if self.queue_id is None or self.user_id is None:
+            return
+        membership = Membership.objects.filter(user_id=self.user_id, is_active=True).first()
+        if self.queue.partner_id is not None:
+            if membership is None or membership.partner_id != self.queue.partner_id:
+                raise ValidationError({"user": "Only this partner's people work its queues."})
+        elif membership is not None or not self.user.is_staff:
+            raise ValidationError({"user": "Only the parent's staff work the parent's queues."})
+
 
 class RoutingRule(models.Model):
     """Evaluated in `order` when a case is created or escalated; the first that matches (and whose

@@ -79,3 +79,39 @@ def test_demo_seed_covers_every_service_model_and_is_idempotent(settings):
 
     near = Case.objects.get(subject="Storage quota reached, writes failing")
     assert 0 < (near.resolution_due_at - timezone.now()).total_seconds() < 3600
+
+
+def test_queue_agents_belong_to_the_queues_party(parent_support):
+    from django.core.exceptions import ValidationError
+
+    from cases.models import QueueAgent, QueueKind
+    from tests.factories.cases import CaseQueueFactory
+
+    partner = make_partner(BusinessModel.DUAL)
+    other = make_partner(BusinessModel.DUAL)
+    agent, rep, customer = people(partner)
+    outsider = people(other)[0]
+    partner_queue = CaseQueueFactory(kind=QueueKind.PARTNER, partner=partner)
+    parent_queue = CaseQueueFactory(kind=QueueKind.PARENT, partner=None)
+    QueueAgent(queue=partner_queue, user=agent).full_clean()
+    QueueAgent(queue=parent_queue, user=parent_support).full_clean()
+    for queue, user in ((partner_queue, outsider), (partner_queue, parent_support), (parent_queue, agent)):
+        with pytest.raises(ValidationError):
+            QueueAgent(queue=queue, user=user).full_clean()
+
+
+def test_admin_queue_filter_lists_only_visible_queues(client):
+    from cases.models import QueueKind
+    from tests.factories.cases import CaseQueueFactory
+
+    granted, hidden = make_partner(BusinessModel.DUAL), make_partner(BusinessModel.DUAL)
+    CaseQueueFactory(kind=QueueKind.PARTNER, partner=granted, name="Granted desk")
+    CaseQueueFactory(kind=QueueKind.PARENT, partner=None, name="Parent desk")
+    CaseQueueFactory(kind=QueueKind.PARTNER, partner=hidden, name="Hidden desk")
+    manager = parent_user(ParentRole.CHANNEL_MANAGER, partners=[granted])
+    from partners.roles import sync_parent_role_permissions
+
+    sync_parent_role_permissions()
+    client.force_login(manager)
+    page = client.get("/admin/cases/case/").content.decode()
+    assert "Granted desk" in page and "Parent desk" in page and "Hidden desk" not in page
