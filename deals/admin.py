@@ -124,7 +124,16 @@ class DealRegistrationAdmin(ScopedAdmin):
 
     @admin.action(description="Approve the selected registrations (first in wins; conflicts refuse)")
     def approve(self, request, queryset):
-        _bulk(self, request, queryset.order_by("submitted_at", "pk"), services.deal_registration_approve, "approved")
+        approved = waiting = 0
+        for registration in queryset.order_by("submitted_at", "pk"):
+            result = self.run_service(request, services.deal_registration_approve, registration=registration)
+            if result is not None:
+                approved += result.status == "approved"
+                waiting += result.status == "submitted"
+        if approved:
+            self.message_user(request, f"{approved} approved.", messages.SUCCESS)
+        if waiting:
+            self.message_user(request, f"{waiting} have a first approval and need a second approver.", messages.WARNING)
 
     @admin.action(description="Reject the selected registrations")
     def reject(self, request, queryset):
@@ -163,14 +172,19 @@ class LeadAdmin(ScopedAdmin):
     readonly_fields = ["partner", "status", "owner", "created_by", "accepted_at", "created_at"]
     exclude = ["updated_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # Leads change through their actions (route, forward, accept, decline), each audited.
+            return [f.name for f in self.model._meta.fields if f.name != "id"]
+        return self.readonly_fields
+
     @admin.action(description="Route the selected leads by the routing rules")
     def route(self, request, queryset):
         _bulk(self, request, queryset, services.lead_route, "routed")
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)  # Parent corrections of descriptive fields.
-            return
+            return  # Every field is read-only once the lead exists.
         fields = {name: form.cleaned_data.get(name) for name in services.LEAD_FIELDS}
         fields = {k: v for k, v in fields.items() if v not in (None, "")}
         lead = self.run_service(

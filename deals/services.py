@@ -332,6 +332,39 @@ def lead_decline(*, user, lead: Lead, reason: str, rng=None) -> Lead:
 
 
 @transaction.atomic
+def lead_disqualify(*, user, lead: Lead, reason: str) -> Lead:
+    """Close a lead that is not a real opportunity: the parent's routers for leads in the queue or
+    on offer (a pending offer is withdrawn), or a partner's sellers for the partner's own new lead."""
+    lead = _lock_lead(lead)
+    actor = actor_of(user)
+    own_new = lead.status == LeadStatus.NEW and lead.partner_id is not None and lead.partner_id == actor.partner_id
+    _require(
+        permissions.can_route_leads(user) or (own_new and permissions.can_sell(user)),
+        "You may not disqualify this lead.",
+    )
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why the lead is disqualified."]})
+    if not lead.can_transition_to(LeadStatus.DISQUALIFIED):
+        raise _illegal("lead", lead.status, LeadStatus.DISQUALIFIED)
+    pending = _pending_offer(lead)
+    if pending is not None:
+        pending.status, pending.responded_at, pending.responded_by = OfferStatus.WITHDRAWN, timezone.now(), user
+        pending.save(update_fields=["status", "responded_at", "responded_by"])
+    before = lead.status
+    lead.status = LeadStatus.DISQUALIFIED
+    lead.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=user,
+        verb="lead.disqualify",
+        obj=lead,
+        partner=lead.partner_id,
+        changes={"status": [before, lead.status]},
+        reason=reason.strip(),
+    )
+    return lead
+
+
+@transaction.atomic
 def lead_offer_expire(*, offer_id: int, rng=None) -> bool:
     """System: an offer whose deadline passed is a miss against its partner; the lead moves on.
     Running it again for the same offer does nothing."""

@@ -68,6 +68,15 @@ def lead_detail(request, pk):
             "offers": selectors.lead_offers(user=request.user, lead=lead) if actor.is_parent else [],
             "can_answer": permissions.can_answer_offer(request.user, lead) and lead.status == LeadStatus.OFFERED,
             "can_route": can_route,
+            "can_disqualify": lead.status in (LeadStatus.NEW, LeadStatus.OFFERED)
+            and (
+                can_route
+                or (
+                    permissions.can_sell(request.user)
+                    and lead.partner_id == actor.partner_id
+                    and lead.status == LeadStatus.NEW
+                )
+            ),
             "partners": Partner.objects.for_user(request.user).filter(status="active").order_by("name")
             if can_route
             else [],
@@ -93,6 +102,9 @@ def lead_action(request, pk, verb):
         if verb == "route":
             offer = services.lead_route(user=request.user, lead=lead)
             messages.success(request, f"Offered to {offer.partner}." if offer else "No eligible partner: still queued.")
+        elif verb == "disqualify":
+            services.lead_disqualify(user=request.user, lead=lead, reason=request.POST.get("reason", ""))
+            messages.success(request, "Lead disqualified.")
         elif verb == "forward":
             partner = Partner.objects.for_user(request.user).filter(pk=request.POST.get("partner") or 0).first()
             services.lead_forward(user=request.user, lead=lead, partner=partner, reason=request.POST.get("reason", ""))

@@ -127,6 +127,16 @@ class LeadViewSet(ActorContextMixin, ScopedViewSet):
         # The declining partner no longer sees the lead.
         return Response({"detail": "Declined.", "code": "declined"})
 
+    @extend_schema(request=s.RequiredReasonSerializer, responses={200: s.LeadSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def disqualify(self, request, pk=None):
+        """Close a lead that is not a real opportunity (parent routers; a partner for its own new lead)."""
+        lead = self.get_object()
+        data = s.RequiredReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.lead_disqualify(user=request.user, lead=lead, **data.validated_data)
+        return self._out(lead)
+
 
 # Deal registrations ------------------------------------------------------------------------------
 

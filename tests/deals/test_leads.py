@@ -2,7 +2,7 @@ import datetime
 import random
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -200,35 +200,54 @@ def test_create_in_queue_and_partner_own_lead(compute):
 # The lead state machine --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("current", list(LeadStatus))
-def test_lead_state_machine(current):
+MOVES = {
+    LeadStatus.OFFERED: lambda admin, rep, lead: services.lead_forward(user=admin, lead=lead, partner=partner_in("US")),
+    LeadStatus.ACCEPTED: lambda admin, rep, lead: services.lead_accept(user=rep, lead=lead),
+    LeadStatus.DISQUALIFIED: lambda admin, rep, lead: services.lead_disqualify(user=admin, lead=lead, reason="Spam"),
+    LeadStatus.NEW: lambda admin, rep, lead: services.lead_decline(user=rep, lead=lead, reason="Busy"),
+}
+LEAD_MOVES = [(a, b) for a in LeadStatus for b in MOVES]
+
+
+@pytest.mark.parametrize("current, target", LEAD_MOVES, ids=[f"{a.value}->{b.value}" for a, b in LEAD_MOVES])
+def test_lead_state_machine(current, target):
+    """Every move from every status. NEW -> ACCEPTED is legal for a partner's own lead only; a
+    decline sends an offered lead back to the queue (NEW) when nobody else is eligible."""
     partner = partner_in("US")
     rep = partner_user(partner, PartnerRole.REP)
     admin = parent_user(ParentRole.ADMIN)
-    lead = LeadFactory(country="US", status=current, partner=partner if current != LeadStatus.NEW else None)
+    own = current == LeadStatus.NEW and target == LeadStatus.ACCEPTED
+    lead = LeadFactory(country="US", status=current, partner=partner if current != LeadStatus.NEW or own else None)
     if current == LeadStatus.OFFERED:
         LeadOffer.objects.create(lead=lead, partner=partner, deadline=timezone.now() + datetime.timedelta(hours=1))
-    attempts = {
-        LeadStatus.OFFERED: lambda: services.lead_forward(user=admin, lead=lead, partner=partner_in("US")),
-        LeadStatus.ACCEPTED: lambda: services.lead_accept(user=rep, lead=lead),
-    }
-    for target, attempt in attempts.items():
-        legal = target in LEAD_TRANSITIONS[current] and not (
-            current == LeadStatus.NEW and target == LeadStatus.ACCEPTED
-        )
-        if legal:
-            attempt()
-            lead.refresh_from_db()
-            assert lead.status == target
-            return
-        with pytest.raises(ValidationError):
-            attempt()
+    if target in LEAD_TRANSITIONS[current]:
+        MOVES[target](admin, rep, lead)
+        lead.refresh_from_db()
+        assert lead.status == target
+    else:
+        with pytest.raises((ValidationError, PermissionDenied)):
+            MOVES[target](admin, rep, lead)
         lead.refresh_from_db()
         assert lead.status == current
-    # Route only from the queue.
-    if current != LeadStatus.NEW:
+    if lead.status != LeadStatus.NEW:  # Routing by the rules starts from the queue only.
         with pytest.raises(ValidationError):
             services.lead_route(user=admin, lead=lead)
+
+
+def test_disqualify_through_the_api():
+    partner = partner_in("US")
+    rep = partner_user(partner, PartnerRole.REP)
+    own = api_as(rep).post(URL, {"company_name": "Junk", "country": "US"}).json()
+    assert api_as(rep).post(f"{URL}{own['id']}/disqualify/", {}).status_code == 400
+    assert (
+        api_as(rep).post(f"{URL}{own['id']}/disqualify/", {"reason": "Test entry"}).json()["status"] == "disqualified"
+    )
+    offered = LeadFactory(country="US")
+    services.lead_forward(user=parent_user(ParentRole.ADMIN), lead=offered, partner=partner)
+    assert api_as(rep).post(f"{URL}{offered.pk}/disqualify/", {"reason": "x"}).status_code == 403
+    manager = parent_user(ParentRole.CHANNEL_MANAGER, partners=[partner])
+    assert api_as(manager).post(f"{URL}{offered.pk}/disqualify/", {"reason": "Duplicate"}).status_code == 200
+    assert LeadOffer.objects.get(lead=offered).status == OfferStatus.WITHDRAWN
 
 
 # Isolation, query counts, anonymous --------------------------------------------------------------
@@ -251,7 +270,7 @@ def test_another_partners_lead_is_absent_and_404_for_every_verb(business_model, 
         assert client.put(url, {"company_name": "x"}).status_code == 404
         assert client.patch(url, {"company_name": "x"}).status_code == 404
         assert client.delete(url).status_code == 404
-        for verb in ("accept", "decline", "route", "forward"):
+        for verb in ("accept", "decline", "route", "forward", "disqualify"):
             assert client.post(f"{url}{verb}/", {"reason": "x", "partner": mine.pk}).status_code == 404
     other.refresh_from_db()
     assert other.status == LeadStatus.OFFERED and other.partner_id != mine.pk

@@ -59,6 +59,29 @@ def test_partner_pages_show_its_work(partner_a, rep_a):
     assert "Pipeline Deal" in client.get("/portal/deals/pipeline/").content.decode()
     assert "77.00" in client.get("/portal/deals/commissions/").content.decode()
     assert client.get("/portal/deals/registrations/new/").status_code == 200
+    home = client.get("/portal/").content.decode()
+    assert "Leads offered to you" in home and "Registrations pending" in home
+
+
+def test_parent_home_card_and_admin_lead_add(partner_a):
+    admin_user = parent_user(ParentRole.ADMIN, superuser=True)
+    client = client_for(admin_user)
+    assert "Registrations to review" in client.get("/portal/").content.decode()
+    response = client.post(
+        "/admin/deals/lead/add/",
+        {
+            "source": "web",
+            "company_name": "Admin Lead",
+            "country": "US",
+            "offers-TOTAL_FORMS": "0",
+            "offers-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    lead = Lead.objects.get(company_name="Admin Lead")
+    assert (
+        lead.status == LeadStatus.NEW and AuditEvent.objects.filter(verb="lead.create", object_id=str(lead.pk)).exists()
+    )
 
 
 def test_register_a_deal_in_the_portal_with_the_live_pre_check(partner_a, partner_b, rep_a):
