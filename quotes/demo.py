@@ -60,11 +60,11 @@ def _provisioning_held():
 def _pricing(context):
     today = timezone.localdate()
     usd, _ = PriceBook.objects.get_or_create(
-        name="Standard 2026 (USD)",
+        name="Standard 2026",
         defaults={"currency": "USD", "valid_from": today.replace(month=1, day=1), "is_default": True},
     )
     eur, _ = PriceBook.objects.get_or_create(
-        name="Europe 2026 (EUR)", defaults={"currency": "EUR", "valid_from": today.replace(month=1, day=1)}
+        name="Europe 2026", defaults={"currency": "EUR", "valid_from": today.replace(month=1, day=1)}
     )
     for product in context["products"].values():
         PriceBookEntry.objects.get_or_create(

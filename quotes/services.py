@@ -958,7 +958,7 @@ def config_save(*, user, obj, changed_fields=()) -> object:
         verb=f"{obj._meta.model_name}.{'create' if created else 'update'}",
         obj=obj,
         partner=getattr(obj, "partner_id", None),
-        changes={name: [None, audit._plain(getattr(obj, name, None))] for name in changed_fields},
+        changes=audit.diff({}, {name: getattr(obj, name, None) for name in changed_fields}),
     )
     return obj
 

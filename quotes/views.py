@@ -107,14 +107,14 @@ def quote_detail(request, pk):
     can_decide = permissions.can_decide_quote(request.user, quote)
     actions = []
     if can_edit and quote.is_editable:
-        actions += [("submit", "Submit for approval"), ("send", "Send to customer")]
+        actions += [("submit", "Submit (approval if beyond your limits)"), ("send", "Send to customer")]
     if can_decide and status == QuoteStatus.PENDING_APPROVAL:
         actions += [("approve", "Approve")]
     if can_edit and status == QuoteStatus.APPROVED:
         actions += [("send", "Send to customer")]
     if can_edit and status == QuoteStatus.SENT:
         actions += [("accept", "Customer accepted"), ("decline", "Customer declined")]
-    if can_edit and quote.can_transition_to(QuoteStatus.SUPERSEDED):
+    if can_edit and not quote.is_editable and quote.can_transition_to(QuoteStatus.SUPERSEDED):
         actions += [("revise", "Revise (new version)")]
     context |= {
         "actions": actions,
