@@ -690,6 +690,20 @@ def _ensure_customer(registration) -> Customer:
     partner = registration.partner
     customer = registration.customer
     if customer is None:
+        # The same account may already exist as one of the parent's own customers: link to it
+        # rather than create a duplicate. Another partner's customer is never linked.
+        key = registration_key(registration, products=())
+        for candidate in (
+            Customer.objects.filter(country=key.country, owner_partner__isnull=True)
+            .filter(Q(normalized_name=key.name) | _domain_q("domain", key.domain))
+            .order_by("pk")
+        ):
+            if match_reasons(
+                key, DealKey.of(name=candidate.legal_name, domain=candidate.domain, country=candidate.country)
+            ):
+                customer = candidate
+                break
+    if customer is None:
         customer = Customer(
             legal_name=registration.customer_name,
             domain=registration.customer_domain,

@@ -106,7 +106,10 @@ def lead_action(request, pk, verb):
             services.lead_disqualify(user=request.user, lead=lead, reason=request.POST.get("reason", ""))
             messages.success(request, "Lead disqualified.")
         elif verb == "forward":
-            partner = Partner.objects.for_user(request.user).filter(pk=request.POST.get("partner") or 0).first()
+            partner_id = request.POST.get("partner", "")
+            partner = (
+                Partner.objects.for_user(request.user).filter(pk=int(partner_id) if partner_id.isdigit() else 0).first()
+            )
             services.lead_forward(user=request.user, lead=lead, partner=partner, reason=request.POST.get("reason", ""))
             messages.success(request, f"Forwarded to {partner}.")
         else:

@@ -127,6 +127,11 @@ class LeadForwardSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class DoneSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
 class LeadRouteResultSerializer(serializers.Serializer):
     lead = LeadSerializer()
     offered_to = serializers.IntegerField(allow_null=True, help_text="The partner offered the lead; null: queue.")

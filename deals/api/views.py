@@ -116,7 +116,7 @@ class LeadViewSet(ActorContextMixin, ScopedViewSet):
         services.lead_accept(user=request.user, lead=lead)
         return self._out(lead)
 
-    @extend_schema(request=s.RequiredReasonSerializer, responses={200: s.LeadSerializer, **ERRORS_WRITE})
+    @extend_schema(request=s.RequiredReasonSerializer, responses={200: s.DoneSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """The partner declines with a reason; it is never offered this lead again."""

@@ -305,3 +305,15 @@ def test_lead_list_query_count_is_constant(page_size):
 
 def test_anonymous_is_401(api):
     assert api.get(URL).status_code == 401
+
+
+def test_a_lead_created_with_route_is_offered_after_commit(django_capture_on_commit_callbacks):
+    partner = partner_in("US")
+    manager = parent_user(ParentRole.MARKETING)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(manager).post(
+            URL, {"company_name": "Auto", "country": "US", "source": "campaign", "route": True}
+        )
+    assert response.status_code == 201
+    lead = Lead.objects.get(pk=response.json()["id"])
+    assert lead.status == LeadStatus.OFFERED and lead.partner == partner

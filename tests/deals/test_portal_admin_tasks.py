@@ -198,10 +198,28 @@ def test_portal_pages_hide_other_partners(business_model, role):
 def test_white_label_partner_never_sees_the_parent_name():
     partner = PartnerFactory(business_model=BusinessModel.WHITE_LABEL, display_name="Own Brand Cloud")
     admin = partner_user(partner, PartnerRole.ADMIN)
-    OpportunityFactory(partner=partner, owner=admin)
+    opportunity = OpportunityFactory(partner=partner, owner=admin)
+    registration = registration_of(admin, name="White Prospect")
+    lead = LeadFactory(partner=partner, status=LeadStatus.ACCEPTED, owner=admin)
     client = client_for(admin)
-    for url in PAGES:
-        assert settings.PARENT_COMPANY_NAME not in client.get(url).content.decode(), url
+    for url in [
+        *PAGES,
+        f"/portal/deals/opportunities/{opportunity.pk}/",
+        f"/portal/deals/registrations/{registration.pk}/",
+        f"/portal/deals/leads/{lead.pk}/",
+        "/portal/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert settings.PARENT_COMPANY_NAME not in response.content.decode(), url
+
+
+def test_portal_forward_with_a_bad_partner_id_is_a_message_not_an_error(partner_a):
+    manager = parent_user(ParentRole.ADMIN)
+    lead = LeadFactory(country="US")
+    response = client_for(manager).post(f"/portal/deals/leads/{lead.pk}/forward/", {"partner": "abc"}, follow=True)
+    assert response.status_code == 200 and "Choose one of your partners" in response.content.decode()
+    assert Lead.objects.get(pk=lead.pk).status == LeadStatus.NEW
 
 
 # Admin -------------------------------------------------------------------------------------------

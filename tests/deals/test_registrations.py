@@ -485,3 +485,14 @@ def test_registration_list_query_count_is_constant(partner_a, admin_a, page_size
 def test_anonymous_is_401(api):
     assert api.get(URL).status_code == 401
     assert api.post(f"{URL}pre-check/", {}).status_code == 401
+
+
+def test_approval_links_a_parent_customer_instead_of_duplicating_it(rep_a, reviewer):
+    existing = Customer.objects.create(legal_name="Parent Owned Ltd", domain="parentowned.example", country="US")
+    registration = registration_of(rep_a, name="Parent Owned", domain="www.parentowned.example")
+    assert registration.has_conflict  # the reviewer sees the parent's customer
+    services.deal_registration_approve(user=reviewer, registration=registration)
+    registration.refresh_from_db()
+    assert registration.customer == existing
+    assert Customer.objects.filter(normalized_name="parent owned").count() == 1
+    assert existing.relationships.get().partner == rep_a.membership.partner
