@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
-from partners.access import TenantQuerySet
+from partners.access import ParentRole, TenantQuerySet
 from partners.agreement import PostWinVisibility, ServiceModel
 from partners.models import country_code
 
 REOPEN_WINDOW = datetime.timedelta(days=30)
+# Parent staff whose function includes customer service (admins hold every role).
+PARENT_CASE_READERS = (ParentRole.SUPPORT, ParentRole.CHANNEL_MANAGER, ParentRole.SALES, ParentRole.FRAUD_ANALYST)
 
 
 # Choices -----------------------------------------------------------------------------------------
@@ -379,6 +381,11 @@ class CaseQuerySet(TenantQuerySet):
     owner_path = "created_by"
     grant_model_label = "cases.CaseUserObjectPermission"
 
+    def visible_to_parent(self, actor):
+        if not actor.has_parent_role(*PARENT_CASE_READERS):
+            return self.none()
+        return self
+
     def visible_to_partner(self, actor):
         qs = self.filter(partner_id=actor.partner_id)
         if actor.sees_partner_wide:
@@ -499,6 +506,8 @@ class PartyItemQuerySet(TenantQuerySet):
         return qs.filter(Exists(cases.filter(pk=OuterRef("case_id"))))
 
     def visible_to_parent(self, actor):
+        if not actor.has_parent_role(*PARENT_CASE_READERS):
+            return self.none()
         return self.exclude(visibility=CommentVisibility.PARTNER_INTERNAL)
 
 
@@ -571,6 +580,9 @@ class HandoverKind(models.TextChoices):
 
 
 class CaseHandoverQuerySet(TenantQuerySet):
+    def visible_to_parent(self, actor):
+        return self if actor.has_parent_role(*PARENT_CASE_READERS) else self.none()
+
     def visible_to_partner(self, actor):
         if actor.agreement.post_win_visibility == PostWinVisibility.STATUS_ONLY:
             return self.none()

@@ -175,3 +175,25 @@ def test_per_person_grant_shares_a_case_and_ends_when_it_changes_hands(parent_su
     services.case_escalate(user=agent, case=case, reason="complex")
     assert not CaseUserObjectPermission.objects.filter(content_object=case).exists()
     assert api_as(rep).get(f"/api/v1/cases/{case.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "role, sees",
+    [
+        (ParentRole.SUPPORT, True),
+        (ParentRole.SALES, True),
+        (ParentRole.FRAUD_ANALYST, True),
+        (ParentRole.ADMIN, True),
+        (ParentRole.FINANCE, False),
+        (ParentRole.MARKETING, False),
+    ],
+)
+def test_parent_staff_see_cases_by_function(role, sees):
+    partner = make_partner(BusinessModel.DUAL)
+    agent, rep, customer = people(partner)
+    case = open_case(agent, customer)
+    staff = parent_user(role)
+    api = api_as(staff)
+    assert (case.pk in {r["id"] for r in api.get("/api/v1/cases/").json()["results"]}) == sees
+    assert api.get(f"/api/v1/cases/{case.pk}/").status_code == (200 if sees else 404)
+    assert api.get(f"/api/v1/cases/{case.pk}/comments/").status_code == (200 if sees else 404)
