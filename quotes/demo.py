@@ -47,14 +47,15 @@ RULES = [
 def _provisioning_held():
     """Hand-offs queue in the broker instead of running inline, so approved orders stay approved in
     the demo (with a worker and Redis they are provisioned as usual; the sweeper redelivers)."""
-    from prm.celery import app
+    from .tasks import provision_order
 
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    conf = provision_order.app.conf
+    before = conf.task_always_eager
+    conf.task_always_eager = False
     try:
         yield
     finally:
-        app.conf.task_always_eager = before
+        conf.task_always_eager = before
 
 
 def _pricing(context):
