@@ -185,6 +185,10 @@ def registration_precheck(request):
             customer_country=country,
         )
         result = "open" if available else "taken"
+    if not request.htmx:
+        # Without JavaScript the check posts the whole form: show the form again with the answer.
+        form = RegistrationForm(initial=request.POST.dict(), user=request.user)
+        return render(request, "deals/registration_form.html", {"form": form, "result": result})
     return render(request, "deals/_precheck.html", {"result": result})
 
 

@@ -289,3 +289,36 @@ def test_route_lead_task_is_idempotent():
     assert LeadOffer.objects.filter(lead=lead).count() == 1
     assert tasks.route_lead(999999) is False
     assert Lead.objects.get(pk=lead.pk).partner == partner
+
+
+def test_pre_check_without_javascript_shows_the_form_with_the_answer(partner_a, rep_a):
+    response = client_for(rep_a).post(
+        "/portal/deals/registrations/pre-check/", {"customer_name": "Nobody Yet", "customer_country": "US"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "Open for registration" in body and "Register a deal" in body
+    assert 'value="Nobody Yet"' in body
+
+
+def test_portal_extension_request_and_decision(partner_a, rep_a):
+    reviewer = parent_user(ParentRole.SALES)
+    registration = registration_of(rep_a)
+    services.deal_registration_approve(user=reviewer, registration=registration)
+    page = client_for(rep_a).get(f"/portal/deals/registrations/{registration.pk}/").content.decode()
+    assert "days left" in page and "Request an extension (2 left)" in page
+    client_for(rep_a).post(
+        f"/portal/deals/registrations/{registration.pk}/request-extension/", {"days": "15", "reason": "Procurement"}
+    )
+    assert (
+        "Approve extension"
+        in client_for(reviewer).get(f"/portal/deals/registrations/{registration.pk}/").content.decode()
+    )
+    before = DealRegistration.objects.get(pk=registration.pk).protected_until
+    client_for(reviewer).post(f"/portal/deals/registrations/{registration.pk}/approve-extension/")
+    assert DealRegistration.objects.get(pk=registration.pk).protected_until == before + datetime.timedelta(days=15)
+    # A partner cannot approve its own extension: the refusal is a message, nothing changes.
+    client_for(rep_a).post(
+        f"/portal/deals/registrations/{registration.pk}/request-extension/", {"days": "5", "reason": "More"}
+    )
+    response = client_for(rep_a).post(f"/portal/deals/registrations/{registration.pk}/approve-extension/", follow=True)
+    assert "Only the parent decides extensions" in response.content.decode()

@@ -496,3 +496,16 @@ def test_approval_links_a_parent_customer_instead_of_duplicating_it(rep_a, revie
     assert registration.customer == existing
     assert Customer.objects.filter(normalized_name="parent owned").count() == 1
     assert existing.relationships.get().partner == rep_a.membership.partner
+
+
+def test_list_filters_search_and_ordering(partner_a, admin_a):
+    a = DealRegistrationFactory(partner=partner_a, created_by=admin_a, customer_name="Alpha One", status="submitted")
+    b = DealRegistrationFactory(partner=partner_a, created_by=admin_a, customer_name="Beta Two", customer_country="DE")
+    client = api_as(admin_a)
+    ids = lambda q: [r["id"] for r in client.get(f"{URL}?{q}").json()["results"]]  # noqa: E731
+    assert ids("status=submitted") == [a.pk]
+    assert ids("customer_country=de") == [b.pk]
+    assert ids("search=beta") == [b.pk]
+    assert ids("ordering=created_at") == [a.pk, b.pk]
+    assert client.get(f"{URL}?status=bogus").status_code == 400
+    assert client.get(f"{URL}?partner={PartnerFactory().pk}").status_code == 400  # not a partner it may see
