@@ -187,6 +187,34 @@ def _set_sla_targets(case, start, *, first_response=True):
     case.resolution_due_at = sla.due_at(calendar, start, policy.resolution_minutes)
 
 
+def _retarget(case, now):
+    """The priority changed: the new policy's targets apply, keeping the business time already used
+    (and the pause, if the case waits on the customer)."""
+    old_policy = case.sla_policy
+    policy = sla_policy_for(case)
+    calendar = case.queue.calendar
+    case.sla_policy = policy
+    if policy is None:
+        case.first_response_due_at = case.resolution_due_at = None
+        case.sla_paused_at = case.sla_remaining_seconds = None
+        return
+    if case.first_response_at is None:
+        case.first_response_due_at = sla.due_at(calendar, case.created_at, policy.first_response_minutes)
+    if old_policy is None or case.resolution_due_at is None:
+        case.resolution_due_at = sla.due_at(calendar, now, policy.resolution_minutes)
+        return
+    if case.sla_paused_at is not None:
+        remaining = case.sla_remaining_seconds or 0
+    else:
+        remaining = sla.business_seconds_between(calendar, now, case.resolution_due_at)
+    used = old_policy.resolution_minutes * 60 - remaining
+    left = policy.resolution_minutes * 60 - used
+    if case.sla_paused_at is not None:
+        case.sla_remaining_seconds = left
+    else:
+        case.resolution_due_at = sla.add_business_seconds(calendar, now, left) if left > 0 else now
+
+
 def _pause(case, now):
     if case.sla_paused_at is None and case.resolution_due_at is not None:
         case.sla_remaining_seconds = sla.business_seconds_between(case.queue.calendar, now, case.resolution_due_at)
@@ -327,16 +355,20 @@ CASE_EDITABLE = ("subject", "description", "priority", "category", "product_line
 
 @transaction.atomic
 def case_update(*, user, case: Case, **fields) -> Case:
-    """Edit the subject, description, priority or category (the party working the case)."""
+    """Edit the subject, description, priority, category or product line (the party working the case).
+    A new priority brings its SLA policy's targets, keeping the business time already used."""
     _require(permissions.can_work(user, case), "You may not work this case.")
     unknown = set(fields) - set(CASE_EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     case = _lock(case)
     before = {name: getattr(case, name) for name in fields}
+    old_priority = case.priority
     for name, value in fields.items():
         setattr(case, name, value)
     case.full_clean(exclude=["queue", "assignee", "created_by", "sla_policy", "partner", "customer", "product_line"])
+    if case.priority != old_priority and case.is_open:
+        _retarget(case, timezone.now())
     case.save()
     changes = audit.diff(before, {name: getattr(case, name) for name in fields})
     if changes:

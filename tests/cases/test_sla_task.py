@@ -170,3 +170,20 @@ def test_resolved_cases_close_after_the_reopen_window_once(setup):
     case.refresh_from_db()
     assert case.status == "closed" and case.close_reason == "resolved"
     assert AuditEvent.objects.filter(verb="case.close", object_id=str(case.pk)).count() == 1
+
+
+def test_priority_change_applies_the_new_targets_keeping_time_used(setup):
+    partner, agent, customer, queue, _ = setup
+    SlaPolicyFactory(priority="urgent", first_response_minutes=30, resolution_minutes=4 * 60)
+    case = open_at(MONDAY_10, agent, customer)  # normal: respond by 12:00, resolve by Wednesday 10:00
+    with frozen(at(2026, 11, 23, 11)):  # one business hour used
+        case = services.case_update(user=agent, case=case, priority="urgent")
+    assert case.first_response_due_at == at(2026, 11, 23, 10, 30)
+    assert case.resolution_due_at == at(2026, 11, 23, 14)  # 4 h in all, 1 h used: 3 h from 11:00
+    with frozen(at(2026, 11, 23, 12)):
+        services.case_start(user=agent, case=case)
+        case = services.case_wait(user=agent, case=Case.objects.get(pk=case.pk))
+    assert case.sla_remaining_seconds == 2 * 3600
+    with frozen(at(2026, 11, 24, 9)):
+        case = services.case_update(user=agent, case=case, priority="normal")
+    assert case.sla_remaining_seconds == 14 * 3600 and case.sla_paused_at is not None
