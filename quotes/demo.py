@@ -166,6 +166,10 @@ def seed(context, stdout=None):
 
     quote("contoso", "Margie's Travel", [line("CMP-VM-S", 3)], "contoso-initial")
     quote("northwind", "Coho Winery", [], "northwind-request", notes="Coho needs 8 small VMs and a load balancer.")
+    # A referral partner's request, priced and sent by the parent.
+    priced = quote("northwind", "Blue Yonder Airlines", [], "northwind-priced", notes="Backup for the booking system.")
+    services.quote_update(user=desk, quote=priced, lines=[line("BCK-VAULT", 20000), line("CMP-VM-L", 2)])
+    services.quote_send(user=desk, quote=priced)
 
     # Orders in every state ------------------------------------------------------------------------------
     fulfilled = services.order_create_from_quote(user=fab, quote=won)

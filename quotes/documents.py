@@ -1,11 +1,12 @@
 """The printable quote document (HTML with print CSS). Its brand follows the quote's partner agreement,
 whoever looks at it: a white-label partner's quote carries only the partner's brand; a partner the
-customer must not see (registration, parent retains) is left off; otherwise both appear."""
+customer must not see (registration, parent retains) is left off; a partner-branded quoting agreement
+whose customers may know the parent puts the partner first; otherwise both appear."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from partners.agreement import CustomerAwareness
+from partners.agreement import CustomerAwareness, QuoteAccess
 
 
 def document_brand(partner) -> dict:
@@ -16,14 +17,17 @@ def document_brand(partner) -> dict:
         "color": partner.brand_color or "#333333",
     }
     if not agreement.parent_brand_visible:
-        return {"issuer": partner_brand, "presented_by": None}
+        return {"issuer": partner_brand, "presented_by": None, "provided_by": None}
     parent_brand = {
         "name": settings.PARENT_COMPANY_NAME,
         "logo_url": settings.PARENT_COMPANY_LOGO_URL,
         "color": "#1a5fb4",
     }
+    if agreement.quote_access == QuoteAccess.SELF_SERVICE_BRANDED:
+        # Partner-branded quoting where the customer may know the parent: the partner issues it.
+        return {"issuer": partner_brand, "presented_by": None, "provided_by": parent_brand}
     presented_by = None if agreement.customer_awareness == CustomerAwareness.PARTNER_INVISIBLE else partner_brand
-    return {"issuer": parent_brand, "presented_by": presented_by}
+    return {"issuer": parent_brand, "presented_by": presented_by, "provided_by": None}
 
 
 def render_quote_document(quote, request=None) -> str:

@@ -295,6 +295,17 @@ def test_co_branded_document_shows_parent_and_partner(seller, catalogue):
     assert "Alpha Partners" in html
 
 
+def test_branded_quoting_with_parent_visible_puts_the_partner_first(catalogue):
+    from quotes.documents import document_brand
+
+    partner = make_partner(catalogue, BusinessModel.WHITE_LABEL, display_name="Wingtip Cloud")
+    partner.agreement.customer_awareness = "aware"  # an override: customers may know the parent
+    partner.agreement.save()
+    brand = document_brand(partner)
+    assert brand["issuer"]["name"] == "Wingtip Cloud"
+    assert brand["provided_by"]["name"] == settings.PARENT_COMPANY_NAME
+
+
 def test_partner_invisible_document_leaves_the_partner_off(catalogue):
     partner = make_partner(catalogue, BusinessModel.REGISTRATION_PARENT, name="Contoso Ltd")
     user = partner_user(partner, PartnerRole.ADMIN)
