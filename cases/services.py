@@ -157,11 +157,11 @@ def next_agent(queue):
     return agent.user
 
 
-def _place(case, *, allow_round_robin=True):
+def _place(case):
     """Route the case and, if the rule says so, give it to the next agent."""
     queue, rule = route(case)
     case.queue = queue
-    case.assignee = next_agent(queue) if (rule is not None and rule.round_robin and allow_round_robin) else None
+    case.assignee = next_agent(queue) if (rule is not None and rule.round_robin) else None
     return rule
 
 

@@ -1,5 +1,6 @@
 import django_filters
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +25,7 @@ from prm.api.base import (
 from .. import permissions, services
 from ..models import (
     OPEN_STATUSES,
+    PRIORITY_ORDER,
     Case,
     CaseAttachment,
     CaseCategory,
@@ -86,12 +88,18 @@ class CaseViewSet(ScopedViewSet):
     serializer_class = s.CaseSerializer
     filterset_class = CaseFilter
     search_fields = ["subject", "lead_reference", "customer__legal_name"]
-    ordering_fields = ["created_at", "updated_at", "priority", "status", "resolution_due_at"]
+    ordering_fields = ["created_at", "updated_at", "priority_rank", "status", "resolution_due_at"]
     ordering = ["-created_at", "-id"]
 
     def narrow_queryset(self, queryset):
         queryset = queryset.select_related(
             "partner", "customer", "queue__calendar", "assignee", "created_by", "product_line", "sla_policy"
+        ).annotate(
+            # ?ordering=-priority_rank lists urgent first.
+            priority_rank=models.Case(
+                *[models.When(priority=p, then=models.Value(i)) for i, p in enumerate(PRIORITY_ORDER)],
+                output_field=models.IntegerField(),
+            )
         )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("handovers__by", "handovers__from_queue", "handovers__to_queue")

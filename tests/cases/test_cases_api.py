@@ -270,3 +270,22 @@ def test_queue_list_shows_own_queues_with_open_counts(parent_support):
     rows = {r["name"]: r for r in api_as(parent_support).get("/api/v1/case-queues/").json()["results"]}
     assert rows["Tier 2"]["id"] == parent_queue.pk and rows["Support"]["partner"] == partner.slug
     assert CaseQueue.objects.count() == 2
+
+
+def test_list_filters_search_and_priority_ordering(parent_support):
+    partner = make_partner(BusinessModel.REGISTRATION_RETENTION)
+    agent, rep, customer = people(partner)
+    for subject, priority in (("Low one", "low"), ("Urgent one", "urgent"), ("High one", "high")):
+        services.case_open(
+            user=agent, customer=customer, origin="web", category="billing", subject=subject, priority=priority
+        )
+    api = api_as(agent)
+    rows = api.get("/api/v1/cases/?ordering=-priority_rank").json()["results"]
+    assert [r["priority"] for r in rows] == ["urgent", "high", "low"]
+    assert [r["subject"] for r in api.get("/api/v1/cases/?search=urgent").json()["results"]] == ["Urgent one"]
+    assert len(api.get("/api/v1/cases/?priority=low&priority=high").json()["results"]) == 2
+    assert api.get("/api/v1/cases/?mine=true").json()["results"] == []
+    assert len(api.get("/api/v1/cases/?is_open=true&owner_party=partner").json()["results"]) == 3
+    other_queue = CaseQueueFactory(kind=QueueKind.PARTNER, partner=make_partner(BusinessModel.DUAL))
+    response = api.get(f"/api/v1/cases/?queue={other_queue.pk}")
+    assert response.status_code == 400 and "queue" in response.json()
