@@ -467,6 +467,7 @@ class Order(models.Model):
         max_length=80, blank=True, help_text="The integrator's own order id (unique per partner)."
     )
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    price_book = models.ForeignKey(PriceBook, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
     currency = models.CharField(max_length=3, default="USD")
     header_discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO, validators=PERCENT)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)

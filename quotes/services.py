@@ -575,6 +575,7 @@ def order_create(
         placed_by_parent=by_parent,
         source=source,
         external_ref=external_ref,
+        price_book=book,
         currency=book.currency,
         header_discount_percent=_clean_discount(header_discount_percent, "header_discount_percent"),
     )
@@ -617,6 +618,7 @@ def order_create_from_quote(*, user, quote) -> Order:
         created_by=user,
         placed_by_parent=actor.is_parent,
         source=OrderSource.QUOTE,
+        price_book=quote.price_book,
         currency=quote.currency,
         header_discount_percent=quote.header_discount_percent,
         subtotal=quote.subtotal,
@@ -674,7 +676,10 @@ def order_update(*, user, order, lines=None, header_discount_percent=None, exter
         if not lines:
             raise ValidationError({"lines": ["An order needs at least one line."]})
         order.lines.all().delete()
-        _build_lines(OrderLine, parent={"order": order}, partner=order.partner, book=_price_book(None), lines=lines)
+        book = _price_book(order.price_book)
+        if book.currency != order.currency:
+            raise ValidationError({"lines": ["The order's price book changed currency; place a new order."]})
+        _build_lines(OrderLine, parent={"order": order}, partner=order.partner, book=book, lines=lines)
     _apply_totals(order, list(order.lines.values_list("net_amount", flat=True)))
     order.save()
     changes = audit.diff(

@@ -258,6 +258,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "source",
             "external_ref",
             "status",
+            "price_book",
             "currency",
             "header_discount_percent",
             "subtotal",

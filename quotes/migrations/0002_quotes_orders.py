@@ -78,6 +78,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(choices=[('quote', 'From an accepted quote'), ('api', 'Placed directly (integration)'), ('portal', 'Placed in the portal')], default='api', max_length=10)),
                 ('external_ref', models.CharField(blank=True, help_text="The integrator's own order id (unique per partner).", max_length=80)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('approved', 'Approved'), ('declined', 'Declined'), ('provisioning', 'Provisioning'), ('fulfilled', 'Fulfilled'), ('failed', 'Provisioning failed'), ('cancelled', 'Cancelled')], default='draft', max_length=20)),
+                ('price_book', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='quotes.pricebook')),
                 ('currency', models.CharField(default='USD', max_length=3)),
                 ('header_discount_percent', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
                 ('subtotal', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14)),

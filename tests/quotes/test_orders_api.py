@@ -633,3 +633,15 @@ def test_parent_desk_places_an_order_for_a_partner(seller, catalogue, desk):
         ).status_code
         == 403
     )
+
+
+def test_order_keeps_its_price_book_and_currency_when_lines_change(seller, catalogue):
+    from tests.factories.quotes import PriceBookEntryFactory, PriceBookFactory
+
+    euro = PriceBookFactory(name="Euro", currency="EUR", is_default=False)
+    PriceBookEntryFactory(price_book=euro, product=catalogue["vm"], unit_price=Decimal("41.40"))
+    client = api_as(seller["user"])
+    order = create_order(client, seller["customer"], [vm_line(catalogue)], price_book=euro.pk).json()
+    assert (order["currency"], order["total"]) == ("EUR", "82.80")
+    body = client.patch(f"/api/v1/orders/{order['id']}/", {"lines": [vm_line(catalogue, 3)]}, format="json").json()
+    assert (body["currency"], body["price_book"], body["total"]) == ("EUR", euro.pk, "124.20")
