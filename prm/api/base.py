@@ -102,14 +102,17 @@ class LookupBeforeRefusal:
 
     refusal = "This resource cannot be changed this way."
 
+    @extend_schema(exclude=True)
     def update(self, request, *args, **kwargs):
         self.get_object()
         raise PermissionDenied(self.refusal)
 
+    @extend_schema(exclude=True)
     def partial_update(self, request, *args, **kwargs):
         self.get_object()
         raise PermissionDenied(self.refusal)
 
+    @extend_schema(exclude=True)
     def destroy(self, request, *args, **kwargs):
         self.get_object()
         raise PermissionDenied("This resource cannot be deleted; use its status actions.")
