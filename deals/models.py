@@ -106,6 +106,12 @@ class Lead(models.Model):
     def __str__(self):
         return f"Lead {self.pk}: {self.company_name}"
 
+    def save(self, *args, **kwargs):
+        from partners.matching import normalize_domain
+
+        self.company_domain = normalize_domain(self.company_domain)
+        super().save(*args, **kwargs)
+
     def can_transition_to(self, status) -> bool:
         return status in LEAD_TRANSITIONS[LeadStatus(self.status)]
 
@@ -307,9 +313,12 @@ class DealRegistration(models.Model):
         return f"Registration {self.pk}: {self.customer_name}"
 
     def save(self, *args, **kwargs):
+        from partners.matching import normalize_domain
+
         from .matching import customer_keys
 
         self.customer_country = (self.customer_country or "").upper()
+        self.customer_domain = normalize_domain(self.customer_domain)
         self.normalized_name, self.domain_key = customer_keys(self.customer_name, self.customer_domain)
         super().save(*args, **kwargs)
 

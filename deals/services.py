@@ -737,7 +737,7 @@ def deal_registration_approve(*, user, registration: DealRegistration, reason: s
     _require(permissions.can_review_registrations(user), "You may not approve registrations.")
     _lock_keys(registration_key(DealRegistration.objects.get(pk=registration.pk)))
     registration = (
-        DealRegistration.objects.select_for_update()
+        DealRegistration.objects.select_for_update(of=("self",))
         .select_related("partner__tier", "partner__agreement")
         .get(pk=registration.pk)
     )
@@ -922,7 +922,10 @@ def deal_registration_expire(*, registration_id: int) -> bool:
 def deal_registration_warn_expiry(*, registration_id: int) -> bool:
     """System: tell the registering partner 14 days before protection ends; once per window."""
     registration = (
-        DealRegistration.objects.select_for_update().select_related("created_by").filter(pk=registration_id).first()
+        DealRegistration.objects.select_for_update(of=("self",))
+        .select_related("created_by")
+        .filter(pk=registration_id)
+        .first()
     )
     now = timezone.now()
     if (
@@ -1108,7 +1111,9 @@ def opportunity_create(*, user, name, amount, customer=None, **fields) -> Opport
 
 
 def _lock_opportunity(opportunity):
-    return Opportunity.objects.select_for_update().select_related("partner__agreement").get(pk=opportunity.pk)
+    return (
+        Opportunity.objects.select_for_update(of=("self",)).select_related("partner__agreement").get(pk=opportunity.pk)
+    )
 
 
 @transaction.atomic
