@@ -80,3 +80,32 @@ def test_concurrent_double_submission_moves_the_order_once(seller, catalogue):
         thread.join(timeout=30)
     assert sorted(outcomes) == ["ok", "refused"]
     assert AuditEvent.objects.filter(verb="order.submitted", object_id=str(order.pk)).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_size", [1, 50])
+def test_product_list_query_count_is_constant(seller, catalogue, page_size):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ProductFactory
+
+    for _ in range(55):
+        ProductFactory(product_line=catalogue["compute"])
+    client = api_as(seller["user"])
+    client.get("/api/v1/products/?page_size=1")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/products/?page_size={page_size}")
+    assert len(response.json()["results"]) == page_size
+    assert len(queries) == 2, [q["sql"] for q in queries]  # count, products (+product line)
+
+
+@pytest.mark.django_db
+def test_unknown_fields_in_an_action_are_400_and_move_nothing(seller, catalogue):
+    from quotes.models import Quote
+    from tests.factories.quotes import quote_with_line
+
+    quote = quote_with_line(seller["partner"], seller["customer"], created_by=seller["user"], product=catalogue["vm"])
+    response = api_as(seller["user"]).post(f"/api/v1/quotes/{quote.pk}/send/", {"status": "accepted"}, format="json")
+    assert response.status_code == 400
+    assert "status" in response.json()
+    assert Quote.objects.get(pk=quote.pk).status == "draft"
