@@ -148,3 +148,17 @@ def test_attachment_size_limit(monkeypatch):
     fits = SimpleUploadedFile("fits.txt", b"x" * 1024, content_type="text/plain")
     assert api.post(f"/api/v1/cases/{case.pk}/attachments/", {"file": fits}, format="multipart").status_code == 201
     assert CaseAttachment.objects.count() == 1
+
+
+def test_comment_list_filters_and_search(conversation, parent_support):
+    case, agent, rep = conversation
+    api = api_as(agent)
+    rows = api.get(f"/api/v1/cases/{case.pk}/comments/?visibility=shared").json()["results"]
+    assert [c["body"] for c in rows] == ["Shared from partner", "Shared from parent"]
+    rows = api.get(f"/api/v1/cases/{case.pk}/comments/?search=grumpy").json()["results"]
+    assert [c["body"] for c in rows] == [PARTNER_SECRET]
+    # Asking for the other side's internal kind finds nothing, never the notes themselves.
+    assert api.get(f"/api/v1/cases/{case.pk}/comments/?visibility=parent_internal").json()["results"] == []
+    assert api.get(f"/api/v1/cases/{case.pk}/comments/?search=4711").json()["results"] == []
+    rows = api.get(f"/api/v1/cases/{case.pk}/comments/?ordering=-created_at").json()["results"]
+    assert rows[0]["body"] == "Shared from parent"
