@@ -55,6 +55,8 @@ def test_each_business_model_flow_owner_and_commission(business_model, sales):
     partner, rep, opportunity = approved_opportunity(business_model, sales)
     assert opportunity.flow == flow and opportunity.managed_by == closer
     assert opportunity.partner == partner  # attribution, whoever manages it
+    owner = opportunity.registration.customer.owner_partner
+    assert owner == (None if business_model in (BusinessModel.REFERRAL, BusinessModel.REGISTRATION_PARENT) else partner)
     fees = list(Commission.objects.filter(partner=partner).values_list("amount", flat=True))
     assert fees == ([on_approval] if on_approval else [])
     # Only whoever manages it may close it.

@@ -393,13 +393,11 @@ def test_at_most_two_extensions_approved_by_the_parent(rep_a, reviewer):
     assert len(partner_client.get(url).json()["extensions"]) == 2
 
 
-@override_settings(
-    REST_FRAMEWORK={
-        **__import__("django.conf").conf.settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "1200/minute", "precheck": "3/minute"},
+def test_pre_check_answers_only_yes_or_no_is_audited_and_rate_limited(partner_b, rep_a, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "precheck": "3/minute"},
     }
-)
-def test_pre_check_answers_only_yes_or_no_is_audited_and_rate_limited(partner_b, rep_a):
     rep_b = partner_user(partner_b, PartnerRole.REP)
     registration_of(rep_b, name="Soylent Corp", domain="soylent.com")
     client = api_as(rep_a)
