@@ -188,3 +188,26 @@ def test_branding_rejects_scriptable_logo(partner_a, admin_a, settings, tmp_path
     assert response.status_code == 302
     partner_a.refresh_from_db()
     assert partner_a.logo.name.endswith(".png") and partner_a.display_name == "Alpha"
+
+
+def test_password_reset_and_change(partner_a, rep_a, mailoutbox):
+    rep_a.email = "rep@alpha.test"
+    rep_a.save()
+    client = Client()
+    assert client.post("/portal/password/reset/", {"email": "rep@alpha.test"}).status_code == 302
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/portal/password/reset/" in line)
+    path = link[link.index("/portal/") :].strip()
+    response = client.get(path, follow=True)
+    assert response.status_code == 200
+    set_url = response.redirect_chain[-1][0] if response.redirect_chain else path
+    response = client.post(set_url, {"new_password1": "An0ther-Secret!", "new_password2": "An0ther-Secret!"})
+    assert response.status_code == 302
+    assert client.login(username="alpha-rep", password="An0ther-Secret!")
+    response = client.post(
+        "/portal/password/change/",
+        {"old_password": "An0ther-Secret!", "new_password1": "Third-Secret-99", "new_password2": "Third-Secret-99"},
+    )
+    assert response.status_code == 302
+    assert client.post("/portal/logout/").status_code == 302
+    assert client.get("/portal/").status_code == 302
