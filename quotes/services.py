@@ -848,13 +848,17 @@ def provisioning_run(*, request_id) -> str:
     is no longer waiting)."""
     from .provisioning import ProvisioningError, get_adapter
 
-    request = ProvisioningRequest.objects.select_for_update().filter(pk=request_id).first()
-    if request is None or request.status != ProvisioningStatus.PENDING:
+    # Lock the order before its outbox row, as every other writer of both does (no deadlock).
+    order_id = ProvisioningRequest.objects.filter(pk=request_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return "skipped"
+    order = _lock_order(order_id)
+    request = ProvisioningRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != ProvisioningStatus.PENDING:
         return "skipped"
     grace = datetime.timedelta(seconds=1)  # a countdown may fire a little early
     if request.next_attempt_at is not None and request.next_attempt_at > timezone.now() + grace:
         return "not_due"  # an early duplicate delivery must not skip the backoff
-    order = _lock_order(request.order_id)
     if order.status in (OrderStatus.APPROVED, OrderStatus.FAILED):
         _move_order(user=None, order=order, status=OrderStatus.PROVISIONING, verb="order.provisioning")
     if order.status != OrderStatus.PROVISIONING:
