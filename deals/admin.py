@@ -47,6 +47,14 @@ class ConflictInline(ReadOnlyInline):
     verbose_name_plural = "Conflicts found at submission (why each matched)"
 
 
+class ConflictedByInline(ReadOnlyInline):
+    model = RegistrationConflict
+    fk_name = "conflicting_registration"
+    fields = ["registration", "kind", "reasons", "detail"]
+    readonly_fields = fields
+    verbose_name_plural = "Later registrations that conflict with this one"
+
+
 class LineInline(ReadOnlyInline):
     model = DealRegistrationLine
     fields = ["product", "quantity"]
@@ -86,7 +94,7 @@ class DealRegistrationAdmin(ScopedAdmin):
     search_fields = ["customer_name", "customer_domain", "normalized_name"]
     list_select_related = ["partner"]
     date_hierarchy = "created_at"
-    inlines = [ConflictInline, LineInline, ExtensionInline]
+    inlines = [ConflictInline, ConflictedByInline, LineInline, ExtensionInline]
     actions = ["approve", "reject", "expire_now"]
     readonly_fields = [
         "partner",

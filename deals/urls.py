@@ -14,6 +14,7 @@ urlpatterns = [
     path("registrations/new/", views.registration_create, name="registration-create"),
     path("registrations/pre-check/", views.registration_precheck, name="registration-precheck"),
     path("registrations/<int:pk>/", views.registration_detail, name="registration-detail"),
+    path("registrations/<int:pk>/edit/", views.registration_edit, name="registration-edit"),
     path("registrations/<int:pk>/<slug:verb>/", views.registration_action, name="registration-action"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),

@@ -14,8 +14,8 @@ from partners.models import CommissionStatus, Partner
 from partners.views import apply_form_errors, paginate, portal_view
 
 from . import permissions, selectors, services
-from .forms import RegistrationForm
-from .models import LeadStatus, OpportunityStage, RegistrationStatus
+from .forms import LINE_ROWS, RegistrationForm
+from .models import EDITABLE_REGISTRATION_STATUSES, LeadStatus, OpportunityStage, RegistrationStatus
 
 
 def _errors(request, exc):
@@ -163,6 +163,50 @@ def registration_create(request):
         except ValidationError as exc:
             apply_form_errors(form, exc)
     return render(request, "deals/registration_form.html", {"form": form})
+
+
+@portal_view
+def registration_edit(request, pk):
+    """The partner edits a draft or a returned registration, then submits it again."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    if registration is None:
+        raise Http404
+    if not permissions.can_work_registration(request.user, registration):
+        raise PermissionDenied
+    if registration.status not in EDITABLE_REGISTRATION_STATUSES:
+        messages.error(request, f"A {registration.get_status_display().lower()} registration cannot be edited.")
+        return redirect("deals:registration-detail", pk=registration.pk)
+    initial = {
+        name: getattr(registration, name)
+        for name in (
+            "customer",
+            "customer_name",
+            "customer_domain",
+            "customer_country",
+            "estimated_value",
+            "expected_close_date",
+            "notes",
+        )
+    }
+    for index, line in enumerate(registration.lines.all()[:LINE_ROWS], 1):
+        initial[f"product_{index}"], initial[f"quantity_{index}"] = line.product_id, line.quantity
+    form = RegistrationForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            fields = form.registration_fields()
+            fields.setdefault("customer", None)
+            fields.setdefault("notes", "")
+            fields.setdefault("customer_domain", "")
+            services.deal_registration_update(
+                user=request.user, registration=registration, lines=form.lines(), **fields
+            )
+            if request.POST.get("submit") == "1":
+                services.deal_registration_submit(user=request.user, registration=registration)
+            messages.success(request, "Registration saved.")
+            return redirect("deals:registration-detail", pk=registration.pk)
+        except ValidationError as exc:
+            apply_form_errors(form, exc)
+    return render(request, "deals/registration_form.html", {"form": form, "registration": registration})
 
 
 @portal_view

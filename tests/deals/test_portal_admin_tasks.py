@@ -178,6 +178,7 @@ def test_portal_pages_hide_other_partners(business_model, role):
         assert "Secret" not in body, url
     for url in (
         f"/portal/deals/registrations/{registration.pk}/",
+        f"/portal/deals/registrations/{registration.pk}/edit/",
         f"/portal/deals/leads/{lead.pk}/",
         f"/portal/deals/opportunities/{opportunity.pk}/",
     ):
@@ -322,3 +323,33 @@ def test_portal_extension_request_and_decision(partner_a, rep_a):
     )
     response = client_for(rep_a).post(f"/portal/deals/registrations/{registration.pk}/approve-extension/", follow=True)
     assert "Only the parent decides extensions" in response.content.decode()
+
+
+def test_partner_edits_a_returned_registration_and_resubmits_in_the_portal(partner_a, rep_a):
+    reviewer = parent_user(ParentRole.SALES)
+    product = ProductFactory()
+    registration = registration_of(rep_a, name="Edit Me", products=[product])
+    services.deal_registration_return(user=reviewer, registration=registration, reason="Add the seat count")
+    client = client_for(rep_a)
+    page = client.get(f"/portal/deals/registrations/{registration.pk}/edit/").content.decode()
+    assert "Add the seat count" in page and 'value="Edit Me"' in page
+    response = client.post(
+        f"/portal/deals/registrations/{registration.pk}/edit/",
+        {
+            "customer_name": "Edit Me",
+            "customer_country": "US",
+            "estimated_value": "20000",
+            "expected_close_date": str(timezone.localdate() + datetime.timedelta(days=40)),
+            "product_1": product.pk,
+            "quantity_1": 120,
+            "submit": "1",
+        },
+    )
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.status == RegistrationStatus.SUBMITTED
+    assert registration.estimated_value == Decimal("20000.00") and registration.lines.get().quantity == 120
+    # A submitted registration is not editable; another partner's is not even there.
+    assert client.get(f"/portal/deals/registrations/{registration.pk}/edit/").status_code == 302
+    stranger = partner_user(PartnerFactory(), PartnerRole.ADMIN)
+    assert client_for(stranger).get(f"/portal/deals/registrations/{registration.pk}/edit/").status_code == 404
