@@ -73,7 +73,7 @@ def _visible_customer(user, customer) -> Customer:
     return found
 
 
-def _price_book(price_book, currency=None) -> PriceBook:
+def _price_book(price_book) -> PriceBook:
     book = price_book or pricing.default_price_book()
     if book is None:
         raise ValidationError({"price_book": ["There is no price book valid today."]})
@@ -898,6 +898,7 @@ def provisioning_run(*, request_id) -> str:
     return "done"
 
 
+@transaction.atomic
 def order_fulfil(*, order) -> Order:
     """Provisioning succeeded: keep the subscription terms, record the customer relationship, make the
     customer active and accrue the closed-deal commission the agreement promises."""
