@@ -100,6 +100,7 @@ def case_detail(request, pk):
         context.update(
             {
                 "actions": actions,
+                "has_moves": any(a != "comment" for a in actions),
                 "comments": selectors.case_comments(user=request.user, case=case),
                 "attachments": selectors.case_attachments(user=request.user, case=case),
                 "handovers": selectors.case_handovers(user=request.user, case=case),

@@ -122,6 +122,7 @@ def test_parent_only_partner_opens_but_cannot_work(parent_support):
     body = api_as(agent).get(f"/api/v1/cases/{case.pk}/").json()
     assert body["status"] == "assigned"
     assert body["assignee"] is None  # the partner does not see which of the parent's people works it
+    assert body["queue"] is None and body["queue_name"] is None  # nor the parent's queues
 
 
 def test_channel_manager_works_only_granted_partners_cases():
