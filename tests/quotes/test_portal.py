@@ -205,3 +205,30 @@ def test_parent_sees_partner_column_and_channel_manager_only_granted(seller, cat
     html = browser(manager).get("/portal/quotes/").content.decode()
     assert "Alpha Partners" in html and "Zulu Systems" not in html
     assert browser(manager).get(f"/portal/quotes/{hidden.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/portal/quotes/", "/portal/quotes/orders/", "/portal/quotes/review/"])
+def test_portal_lists_do_not_grow_queries_with_rows(seller, catalogue, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    viewer = seller["user"] if "review" not in path else parent_user(ParentRole.ADMIN, superuser=True)
+    client = browser(viewer)
+
+    def count():
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    quote_with_line(seller["partner"], seller["customer"], created_by=seller["user"], status="pending_approval")
+    order_with_line(seller["partner"], seller["customer"], created_by=seller["user"], status="in_review")
+    few = count()
+    for _ in range(10):
+        quote_with_line(
+            seller["partner"], customer_of(seller["partner"]), created_by=seller["user"], status="pending_approval"
+        )
+        order_with_line(
+            seller["partner"], customer_of(seller["partner"]), created_by=seller["user"], status="in_review"
+        )
+    assert count() == few
