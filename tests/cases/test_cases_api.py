@@ -76,7 +76,11 @@ def test_isolation_matrix(business_model, role, parent_support, client):
     queues = {row["id"] for row in api.get("/api/v1/case-queues/?page_size=100").json()["results"]}
     assert other_queue.pk not in queues
     assert (own.queue_id in queues) == (own.queue.partner_id == mine.pk)  # parent queues are not listed
-    assert api.get(f"/api/v1/case-queues/{other_queue.pk}/").status_code == 404
+    queue_url = f"/api/v1/case-queues/{other_queue.pk}/"
+    assert api.get(queue_url).status_code == 404
+    assert api.put(queue_url, {"name": "X"}).status_code == 404
+    assert api.patch(queue_url, {"name": "X"}).status_code == 404
+    assert api.delete(queue_url).status_code == 404
     other.refresh_from_db()
     assert other.subject == "Theirs" and other.status == "new"
     assert CaseComment.objects.filter(case=other).count() == 1
@@ -269,7 +273,9 @@ def test_queue_list_shows_own_queues_with_open_counts(parent_support):
     assert "Tier 2" not in rows and rows["Support"]["open_cases"] == 1
     rows = {r["name"]: r for r in api_as(parent_support).get("/api/v1/case-queues/").json()["results"]}
     assert rows["Tier 2"]["id"] == parent_queue.pk and rows["Support"]["partner"] == partner.slug
-    assert CaseQueue.objects.count() == 2
+    own = rows["Support"]["id"]
+    assert api_as(agent).patch(f"/api/v1/case-queues/{own}/", {"name": "Mine"}).status_code == 403
+    assert CaseQueue.objects.count() == 2 and not CaseQueue.objects.filter(name="Mine").exists()
 
 
 def test_list_filters_search_and_priority_ordering(parent_support):
