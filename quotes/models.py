@@ -325,6 +325,7 @@ class Quote(models.Model):
     # Versions of one quote share a chain; revising creates the next version and supersedes this one.
     chain = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     version = models.PositiveSmallIntegerField(default=1)
+    base_number = models.CharField(max_length=20, blank=True, editable=False, help_text="Shared by all versions.")
     previous = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
     )
@@ -370,7 +371,7 @@ class Quote(models.Model):
 
     @property
     def number(self) -> str:
-        return f"Q-{self.pk or 0:05d}-v{self.version}"
+        return f"{self.base_number or f'Q-{self.pk or 0:05d}'}-v{self.version}"
 
     @property
     def is_editable(self) -> bool:

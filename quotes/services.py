@@ -201,6 +201,7 @@ def quote_create(
     quote.save()
     built = _build_lines(QuoteLine, parent={"quote": quote}, partner=partner, book=book, lines=lines)
     _apply_totals(quote, [line.net_amount for line in built])
+    quote.base_number = f"Q-{quote.pk:05d}"
     quote.save()
     audit.record(
         actor=user,
@@ -453,6 +454,7 @@ def quote_revise(*, user, quote) -> Quote:
         currency=quote.currency,
         chain=quote.chain,
         version=quote.version + 1,
+        base_number=quote.base_number or f"Q-{quote.pk:05d}",
         previous=quote,
         opportunity_ref=quote.opportunity_ref,
         status=QuoteStatus.DRAFT,

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                 ('currency', models.CharField(max_length=3)),
                 ('chain', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
                 ('version', models.PositiveSmallIntegerField(default=1)),
+                ('base_number', models.CharField(blank=True, editable=False, help_text='Shared by all versions.', max_length=20)),
                 ('opportunity_ref', models.CharField(blank=True, help_text='The opportunity this quote is for.', max_length=80)),
                 ('status', models.CharField(choices=[('requested', 'Requested from the parent'), ('draft', 'Draft'), ('pending_approval', 'Pending approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired'), ('superseded', 'Superseded')], default='draft', max_length=20)),
                 ('header_discount_percent', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),

@@ -155,6 +155,7 @@ def test_revise_creates_next_version_and_accepting_supersedes_the_others(seller,
     second = second.json()
     assert second["version"] == 2
     assert second["previous"] == first["id"]
+    assert second["number"] == first["number"].replace("-v1", "-v2")
     assert second["status"] == "draft"
     assert second["total"] == first["total"]
     assert Quote.objects.get(pk=first["id"]).status == "superseded"
