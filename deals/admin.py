@@ -67,6 +67,18 @@ class ExtensionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ActionsOnlyAdmin(ScopedAdmin):
+    """Every field is read-only: the record moves through its actions (services), never a save."""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def _bulk(modeladmin, request, queryset, func, done, **kwargs):
     count = 0
     for obj in queryset:
@@ -77,7 +89,7 @@ def _bulk(modeladmin, request, queryset, func, done, **kwargs):
 
 
 @admin.register(DealRegistration)
-class DealRegistrationAdmin(ScopedAdmin):
+class DealRegistrationAdmin(ActionsOnlyAdmin):
     service_arg = "registration"
     list_display = [
         "id",
@@ -126,9 +138,6 @@ class DealRegistrationAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # Partners register deals in the portal or through the API.
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Approve the selected registrations (first in wins; conflicts refuse)")
     def approve(self, request, queryset):
@@ -230,7 +239,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(ScopedAdmin):
+class OpportunityAdmin(ActionsOnlyAdmin):
     list_display = ["id", "name", "partner", "flow", "managed_by", "stage", "amount", "expected_close_date", "owner"]
     list_filter = ["stage", "flow", "managed_by", "partner"]
     search_fields = ["name", "customer__legal_name"]
@@ -261,7 +270,7 @@ class OpportunityAdmin(ScopedAdmin):
 
 
 @admin.register(Commission)
-class CommissionAdmin(ScopedAdmin):
+class CommissionAdmin(ActionsOnlyAdmin):
     service_arg = "commission"
     list_display = ["id", "partner", "source", "source_ref", "amount", "currency", "status", "accrued_at", "paid_at"]
     list_filter = ["status", "source", "partner"]
@@ -290,9 +299,6 @@ class CommissionAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # Accrued by business events, never typed in.
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Approve the selected commissions")
     def approve(self, request, queryset):
