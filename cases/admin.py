@@ -4,6 +4,7 @@ and business calendars (parent configuration), and cases with filters and bulk a
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from partners.access import actor_of
 from partners.admin import ScopedAdmin
@@ -20,7 +21,45 @@ from .models import (
 )
 
 
-class ParentConfigAdmin(admin.ModelAdmin):
+class ConfigSavesThroughService:
+    """Saves and deletes go through services.config_save/config_delete (rights and audit)."""
+
+    def save_model(self, request, obj, form, change):
+        self.run_service(request, services.config_save, obj=obj, changed_fields=form.changed_data)
+
+    def delete_model(self, request, obj):
+        self.run_service(request, services.config_delete, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            self.run_service(request, services.config_delete, obj=obj)
+        for obj in instances:
+            self.run_service(request, services.config_save, obj=obj)
+
+    def run_service(self, request, func, **kwargs):
+        try:
+            return func(user=request.user, **kwargs)
+        except (PermissionDenied, ValidationError) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+            return None
+
+    # Others (channel managers, fraud analysts) may look, not change.
+    def has_add_permission(self, request, *args):
+        return services.can_configure(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return services.can_configure(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return services.can_configure(request.user) and super().has_delete_permission(request, obj)
+
+
+class ParentConfigAdmin(ConfigSavesThroughService, admin.ModelAdmin):
     """Channel-wide configuration: parent staff with the model permissions (Support, Admin)."""
 
     def has_module_permission(self, request):
@@ -79,7 +118,7 @@ class QueueAgentInline(admin.TabularInline):
 
 
 @admin.register(CaseQueue)
-class CaseQueueAdmin(ScopedAdmin):
+class CaseQueueAdmin(ConfigSavesThroughService, ScopedAdmin):
     list_display = ["name", "kind", "partner", "calendar", "supervisor_queue", "is_default"]
     list_filter = ["kind", "is_default"]
     search_fields = ["name", "partner__name"]

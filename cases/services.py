@@ -87,6 +87,44 @@ def _require(allowed: bool, message: str):
         raise PermissionDenied(message)
 
 
+# Configuration (queues, routing rules, SLA policies, calendars) ----------------------------------
+
+
+def can_configure(user) -> bool:
+    """The parent's support leads and admins edit customer-service configuration."""
+    return actor_of(user).has_parent_role(ParentRole.SUPPORT)
+
+
+@transaction.atomic
+def config_save(*, user, obj, changed_fields=()):
+    """Save a queue, queue agent, routing rule, SLA policy or calendar (from the admin), audited."""
+    _require(can_configure(user), "You may not change the customer-service configuration.")
+    obj.full_clean()
+    created = obj.pk is None
+    obj.save()
+    changes = {"fields": sorted(changed_fields)} if changed_fields else {}
+    audit.record(
+        actor=user,
+        verb=f"cases.{type(obj)._meta.model_name}.{'create' if created else 'update'}",
+        obj=obj,
+        partner=getattr(obj, "partner", None),
+        changes=changes,
+    )
+    return obj
+
+
+@transaction.atomic
+def config_delete(*, user, obj):
+    _require(can_configure(user), "You may not change the customer-service configuration.")
+    audit.record(
+        actor=user,
+        verb=f"cases.{type(obj)._meta.model_name}.delete",
+        obj=obj,
+        partner=getattr(obj, "partner", None),
+    )
+    obj.delete()
+
+
 # Queues and routing ------------------------------------------------------------------------------
 
 

@@ -115,3 +115,41 @@ def test_admin_queue_filter_lists_only_visible_queues(client):
     client.force_login(manager)
     page = client.get("/admin/cases/case/").content.decode()
     assert "Granted desk" in page and "Parent desk" in page and "Hidden desk" not in page
+
+
+def test_routing_rules_and_queues_are_saved_through_the_service_and_audited(client, parent_support):
+    from cases.models import CaseQueue, QueueKind, RoutingRule
+    from partners.models import AuditEvent
+    from partners.roles import sync_parent_role_permissions
+
+    sync_parent_role_permissions()
+    queue = CaseQueue.objects.create(name="Tier 2", kind=QueueKind.PARENT)
+    client.force_login(parent_support)
+    response = client.post(
+        "/admin/cases/routingrule/add/",
+        {
+            "order": 5,
+            "name": "Complaints to Tier 2",
+            "is_active": "on",
+            "category": "complaint",
+            "priority": "",
+            "customer_country": "",
+            "service_model": "",
+            "target_queue": queue.pk,
+            "target_partner_queue": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rule = RoutingRule.objects.get(name="Complaints to Tier 2")
+    assert AuditEvent.objects.filter(verb="cases.routingrule.create", object_id=str(rule.pk)).exists()
+    # A rule with two targets (or none) is refused with a message, nothing saved.
+    response = client.post(
+        "/admin/cases/routingrule/add/",
+        {"order": 6, "name": "Both", "target_queue": queue.pk, "target_partner_queue": "partner"},
+    )
+    assert not RoutingRule.objects.filter(name="Both").exists()
+    # A channel manager may look but not change.
+    manager = parent_user(ParentRole.CHANNEL_MANAGER)
+    client.force_login(manager)
+    assert client.get("/admin/cases/routingrule/").status_code == 200
+    assert client.get("/admin/cases/routingrule/add/").status_code == 403
