@@ -233,6 +233,16 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Quotes and orders (see README, "Configuration").
+QUOTES_APPROVAL_THRESHOLD = env.str("QUOTES_APPROVAL_THRESHOLD", default="50000.00")
+QUOTES_VALIDITY_DAYS = env.int("QUOTES_VALIDITY_DAYS", default=30)
+QUOTES_ORDER_AUTO_APPROVE = env.bool("QUOTES_ORDER_AUTO_APPROVE", default=True)
+QUOTES_PROVISIONING_ADAPTER = env.str("QUOTES_PROVISIONING_ADAPTER", default="record")  # or "webhook"
+QUOTES_PROVISIONING_WEBHOOK_URL = env.str("QUOTES_PROVISIONING_WEBHOOK_URL", default="")
+QUOTES_PROVISIONING_WEBHOOK_SECRET = env.str("QUOTES_PROVISIONING_WEBHOOK_SECRET", default="")
+QUOTES_PROVISIONING_MAX_ATTEMPTS = env.int("QUOTES_PROVISIONING_MAX_ATTEMPTS", default=5)
+QUOTES_PROVISIONING_BACKOFF_SECONDS = env.int("QUOTES_PROVISIONING_BACKOFF_SECONDS", default=30)
+
 # Business defaults; per-program values live in the database.
 PRM = {
     "DEFAULT_PROTECTION_DAYS": 90,
