@@ -546,6 +546,12 @@ def _set_lines(registration, lines):
     )
 
 
+def _check_close_date(fields):
+    close = fields.get("expected_close_date")
+    if close is not None and close < timezone.localdate():
+        raise ValidationError({"expected_close_date": ["The expected close date is in the past."]})
+
+
 def _fill_from_customer(fields):
     customer = fields.get("customer")
     if customer is not None:
@@ -569,6 +575,7 @@ def deal_registration_create(*, user, lines, submit: bool = False, **fields) -> 
     if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
         raise ValidationError({"customer": ["Choose one of your customers."]})
     _fill_from_customer(fields)
+    _check_close_date(fields)
     checked = _validate_lines(user, lines)
     registration = DealRegistration(partner=actor.partner, created_by=user, **fields)
     if registration.estimated_value is not None:
@@ -603,6 +610,7 @@ def deal_registration_update(*, user, registration: DealRegistration, lines=None
     customer = fields.get("customer")
     if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
         raise ValidationError({"customer": ["Choose one of your customers."]})
+    _check_close_date(fields)
     checked = _validate_lines(user, lines) if lines is not None else None
     before = {name: getattr(registration, name) for name in fields}
     for name, value in fields.items():

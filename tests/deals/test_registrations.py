@@ -71,6 +71,7 @@ def test_partner_registers_and_submits_through_the_api(partner_a, rep_a, product
         ({"estimated_value": "-5"}, "estimated_value"),
         ({"estimated_value": "abc"}, "estimated_value"),
         ({"expected_close_date": "tomorrow"}, "expected_close_date"),
+        ({"expected_close_date": "2020-01-31"}, "expected_close_date"),
         ({"lines": []}, "lines"),
         ({"lines": [{"product": 999999, "quantity": 1}]}, "lines"),
         ({"lines": [{"product": "PRODUCT", "quantity": 0}]}, "lines"),
