@@ -10,7 +10,8 @@ class PartnersConfig(AppConfig):
 
         from . import roles
 
-        post_migrate.connect(roles.sync_parent_role_permissions, sender=self)
+        # After every app has migrated (its permissions exist only then); the sync is idempotent.
+        post_migrate.connect(roles.sync_parent_role_permissions, dispatch_uid="prm-sync-parent-roles")
         register_portal()
 
 
