@@ -1078,7 +1078,7 @@ OPPORTUNITY_FIELDS = ("name", "amount", "probability", "expected_close_date", "s
 
 
 @transaction.atomic
-def opportunity_create(*, user, name, amount, customer=None, **fields) -> Opportunity:
+def opportunity_create(*, user, name, amount, customer=None, owner: str | None = None, **fields) -> Opportunity:
     """Parent sales record direct opportunities; a partner's seller records its own, which the
     agreement either hands to the parent (customer owned by the parent) or leaves with the partner."""
     actor = actor_of(user)
@@ -1106,6 +1106,10 @@ def opportunity_create(*, user, name, amount, customer=None, **fields) -> Opport
                 ManagedBy.PARTNER,
                 user,
             )
+    if owner is not None:
+        if not permissions.can_edit_opportunity(user, opportunity):
+            raise ValidationError({"owner": ["The parent assigns the owner of an opportunity handed to it."]})
+        opportunity.owner = _owner_for(opportunity, owner)
     opportunity.full_clean()
     opportunity.save()
     audit.record(
@@ -1124,13 +1128,42 @@ def _lock_opportunity(opportunity):
     )
 
 
+def _owner_for(opportunity, username: str):
+    """The person who will work the opportunity, from the side that manages it: a parent staff
+    member, or an active member of the attributed partner. Unknown and not-allowed read the same."""
+    from django.contrib.auth import get_user_model
+
+    from partners.models import Membership
+
+    if opportunity.managed_by == ManagedBy.PARENT:
+        owner = (
+            get_user_model()
+            .objects.filter(username=username, is_active=True, is_staff=True, membership__isnull=True)
+            .first()
+        )
+    else:
+        membership = (
+            Membership.objects.for_partner(opportunity.partner_id)
+            .filter(user__username=username, is_active=True, user__is_active=True)
+            .select_related("user")
+            .first()
+        )
+        owner = membership.user if membership else None
+    if owner is None:
+        raise ValidationError({"owner": ["Choose one of the people who manage this opportunity."]})
+    return owner
+
+
 @transaction.atomic
-def opportunity_update(*, user, opportunity, **fields) -> Opportunity:
+def opportunity_update(*, user, opportunity, owner: str | None = None, **fields) -> Opportunity:
+    """Change stage (open stages only), amount, probability, close date, name, or the owner."""
     _require(permissions.can_edit_opportunity(user, opportunity), "You do not manage this opportunity.")
     unknown = set(fields) - set(OPPORTUNITY_FIELDS)
     if unknown:
         raise ValidationError({n: ["Unknown field."] for n in sorted(unknown)})
     opportunity = _lock_opportunity(opportunity)
+    if owner is not None:
+        fields["owner"] = _owner_for(opportunity, owner)
     if not opportunity.is_open:
         raise ValidationError({"stage": ["A closed opportunity cannot be changed."]})
     stage = fields.get("stage")

@@ -309,13 +309,18 @@ class OpportunitySerializer(serializers.ModelSerializer):
 
 class OpportunityWriteSerializer(StrictModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(model=Customer, required=False, allow_null=True)
+    owner = serializers.CharField(
+        max_length=150,
+        required=False,
+        help_text="Username of who works it: parent staff, or a member of the partner that manages it.",
+    )
     stage = serializers.ChoiceField(
         choices=[c for c in OpportunityStage.choices if c[0] not in ("closed_won", "closed_lost")], required=False
     )
 
     class Meta:
         model = Opportunity
-        fields = ["name", "customer", "amount", "currency", "probability", "expected_close_date", "stage"]
+        fields = ["name", "customer", "amount", "currency", "probability", "expected_close_date", "stage", "owner"]
 
 
 class MarkWonSerializer(StrictSerializer):

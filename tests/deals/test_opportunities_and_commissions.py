@@ -257,3 +257,34 @@ def test_opportunity_and_commission_lists_query_count_is_constant(page_size):
 def test_anonymous_is_401(api):
     assert api.get(OPP).status_code == 401
     assert api.get(COM).status_code == 401
+
+
+def test_owner_is_a_person_of_the_managing_side(sales):
+    partner, rep, handed = approved_opportunity(BusinessModel.REGISTRATION_PARENT, sales)
+    assert handed.owner is None  # in the parent's queue until someone takes it
+    client = api_as(sales)
+    url = f"{OPP}{handed.pk}/"
+    assert client.patch(url, {"owner": rep.username}, format="json").status_code == 400  # a partner user
+    assert client.patch(url, {"owner": "nobody"}, format="json").status_code == 400
+    other_sales = parent_user(ParentRole.SALES, username="closer")
+    response = client.patch(url, {"owner": "closer"}, format="json")
+    assert response.status_code == 200 and response.json()["owner"] == other_sales.username
+    assert response.json()["partner"] == partner.pk  # attribution unchanged
+    # A partner-managed one goes to a colleague of the partner, never to someone elsewhere.
+    _, own_rep, managed = approved_opportunity(BusinessModel.DUAL, sales)
+    colleague = partner_user(managed.partner, PartnerRole.MANAGER, username="colleague")
+    partner_client = api_as(own_rep)
+    assert partner_client.patch(f"{OPP}{managed.pk}/", {"owner": rep.username}, format="json").status_code == 400
+    assert (
+        partner_client.patch(f"{OPP}{managed.pk}/", {"owner": "colleague"}, format="json").json()["owner"]
+        == colleague.username
+    )
+    before = Opportunity.objects.count()
+    assert api_as(own_rep).post(OPP, {"name": "Mine", "amount": "5", "owner": "closer"}).status_code == 400
+    assert Opportunity.objects.count() == before
+
+
+def test_parent_creates_a_direct_opportunity_for_a_colleague(sales):
+    colleague = parent_user(ParentRole.SALES, username="colleague-sales")
+    body = api_as(sales).post(OPP, {"name": "Direct", "amount": "5", "owner": "colleague-sales"}).json()
+    assert body["owner"] == colleague.username and body["flow"] == "direct"
