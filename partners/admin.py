@@ -40,6 +40,18 @@ class ScopedAdmin(admin.ModelAdmin):
             queryset = queryset.order_by(*ordering)
         return queryset
 
+    def get_list_filter(self, request):
+        # A filter on a tenant relation lists only the related rows the caller can see, never
+        # every partner's (RelatedOnlyFieldListFilter reads through get_queryset above).
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.model._meta.get_field(entry)
+                if field.is_relation and _has_scope(field.related_model):
+                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+            filters.append(entry)
+        return filters
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if _has_scope(db_field.related_model):
             kwargs.setdefault("queryset", db_field.related_model.objects.for_user(request.user))
@@ -243,7 +255,7 @@ class PartnerAdmin(ScopedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
     list_display = ["user", "partner", "role", "is_active", "invitation_sent_at", "created_at"]
-    list_filter = ["role", "is_active", ("partner", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["role", "is_active", "partner"]
     search_fields = ["user__username", "user__email", "partner__name"]
     list_select_related = ["user", "partner"]
     readonly_fields = ["user", "partner", "invited_by", "invitation_sent_at", "created_at"]
@@ -310,7 +322,7 @@ class ProductLineAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ScopedAdmin):
     list_display = ["created_at", "actor", "verb", "object_repr", "partner", "ip_address", "request_id"]
-    list_filter = ["verb", ("partner", admin.RelatedOnlyFieldListFilter), "content_type"]
+    list_filter = ["verb", "partner", "content_type"]
     search_fields = ["object_repr", "verb", "actor__username", "request_id"]
     list_select_related = ["actor", "partner"]
     date_hierarchy = "created_at"

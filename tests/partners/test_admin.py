@@ -62,3 +62,11 @@ def test_admin_add_partner_applies_preset(parent_admin):
     client = admin_client(parent_admin)
     response = client.get("/admin/partners/partner/add/")
     assert response.status_code == 200
+
+
+def test_partner_filters_list_only_visible_partners(partner_a, partner_b):
+    manager = parent_user(ParentRole.CHANNEL_MANAGER, partners=[partner_a])
+    partner_user(partner_a, PartnerRole.REP)
+    partner_user(partner_b, PartnerRole.REP)
+    body = admin_client(manager).get("/admin/partners/membership/").content.decode()
+    assert "Alpha Partners" in body and "Bravo Partners" not in body
