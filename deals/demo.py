@@ -167,8 +167,11 @@ def seed(context, stdout=None):
             contact_email="sam@alpineoutfitters.com",
         )
 
-    # Finance has approved and paid some of the ledger.
-    for entry in Commission.objects.filter(status=CommissionStatus.ACCRUED).order_by("pk")[:3]:
+    # Finance has approved and paid some of the ledger (once: later runs leave the ledger as it is).
+    already_worked = Commission.objects.exclude(status=CommissionStatus.ACCRUED).exists()
+    for entry in (
+        [] if already_worked else Commission.objects.filter(status=CommissionStatus.ACCRUED).order_by("pk")[:3]
+    ):
         entry = ledger.commission_approve(user=finance, commission=entry)
         if entry.partner.slug in ("northwind", "contoso"):
             ledger.commission_mark_paid(user=finance, commission=entry, reference="DEMO-PAY-001")

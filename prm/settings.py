@@ -6,6 +6,7 @@ Redis broker and cache: the production path. Production hardening is switched by
 not by a separate settings module.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -191,6 +192,14 @@ SPECTACULAR_SETTINGS = {
         "PartnerStatusEnum": "partners.models.PartnerStatus",
         "CustomerStatusEnum": "partners.models.CustomerStatus",
         "CommissionStatusEnum": "partners.models.CommissionStatus",
+        "LeadStatusEnum": "deals.models.LeadStatus",
+        "OfferStatusEnum": "deals.models.OfferStatus",
+        "RegistrationStatusEnum": "deals.models.RegistrationStatus",
+        "ExtensionStatusEnum": "deals.models.ExtensionStatus",
+        "QuoteStatusEnum": "quotes.models.QuoteStatus",
+        "OrderStatusEnum": "quotes.models.OrderStatus",
+        "ProvisioningStatusEnum": "quotes.models.ProvisioningStatus",
+        "CaseStatusEnum": "cases.models.CaseStatus",
     },
 }
 
@@ -232,6 +241,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Deal registrations above this estimated value need a second, different approver.
+DEALS_SECOND_APPROVAL_ABOVE = Decimal(env.str("DEALS_SECOND_APPROVAL_ABOVE", default="100000.00"))
 
 # Quotes and orders (see README, "Configuration").
 QUOTES_APPROVAL_THRESHOLD = env.str("QUOTES_APPROVAL_THRESHOLD", default="50000.00")

@@ -723,6 +723,7 @@ def order_submit(*, user, order) -> Order:
     order.rule_results = results
     order.review_reasons = [f"{r['rule']}: {' '.join(r['messages'])}" for r in review]
     _move_order(user=user, order=order, status=OrderStatus.SUBMITTED, submitted_at=timezone.now())
+    _tell_opportunity(user=user, order=order)
     if review:
         return _move_order(user=user, order=order, status=OrderStatus.IN_REVIEW, reason="; ".join(order.review_reasons))
     if _auto_approve():
@@ -736,6 +737,35 @@ def order_submit(*, user, order) -> Order:
         )
         _hand_off(order)
     return order
+
+
+OPPORTUNITY_REF = "opportunity:"
+
+
+def linked_opportunity(order):
+    """The deals opportunity this order is for (its quote's `opportunity_ref` "opportunity:<id>"),
+    only if it belongs to the order's partner."""
+    from deals.models import Opportunity
+
+    ref = (order.quote.opportunity_ref or "") if order.quote_id else ""
+    if not ref.startswith(OPPORTUNITY_REF) or not ref[len(OPPORTUNITY_REF) :].isdigit():
+        return None
+    return Opportunity.objects.for_partner(order.partner_id).filter(pk=int(ref[len(OPPORTUNITY_REF) :])).first()
+
+
+def closed_deal_ref(order) -> str:
+    opportunity = linked_opportunity(order)
+    return f"opportunity:{opportunity.pk}" if opportunity is not None else f"order:{order.pk}"
+
+
+def _tell_opportunity(*, user, order):
+    """An order placed for an opportunity opens the partner's pipeline to a parent that sees it only
+    once an order is placed (Agreement.pipeline_visibility)."""
+    from deals.services import opportunity_mark_order_placed
+
+    opportunity = linked_opportunity(order)
+    if opportunity is not None:
+        opportunity_mark_order_placed(user=user, opportunity=opportunity)
 
 
 def _hand_off(order):
@@ -936,7 +966,9 @@ def order_fulfil(*, order) -> Order:
         commission_accrue(
             partner=partner,
             source="closed_deal",
-            source_ref=f"order:{order.pk}",
+            # One sale, one commission: an order for an opportunity shares its key with the
+            # opportunity's own accrual in deals, so whichever comes second finds the first.
+            source_ref=closed_deal_ref(order),
             amount=percentage(order.total, agreement.commission_rate),
             customer=customer,
             description=f"Order {order.number} for {customer.legal_name}",
