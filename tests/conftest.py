@@ -18,6 +18,21 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run inline in tests, also on the PostgreSQL + Redis leg where settings point at a broker:
+    a test checks what a task does. Tests marked `integration` talk to a real worker instead."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    from prm.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle counters live in the cache; tests must not inherit each other's.
     cache.clear()

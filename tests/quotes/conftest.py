@@ -9,25 +9,6 @@ from tests.factories import PartnerFactory, ProductFactory, customer_of, parent_
 from tests.factories.quotes import DiscountScheduleFactory, PriceBookEntryFactory, PriceBookFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set real passwords; the default hasher makes each user cost a second.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _eager_tasks():
-    """Run hand-off tasks inline even when the environment has a broker (the PostgreSQL + Redis CI
-    leg): these tests check what the task does, not the broker."""
-    from quotes.tasks import provision_order
-
-    conf = provision_order.app.conf
-    before = (conf.task_always_eager, conf.task_eager_propagates)
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = before
-
-
 @pytest.fixture
 def catalogue(db):
     """One price book with two products (compute, storage); Gold partners may give 15% on compute and
