@@ -5,6 +5,7 @@ policy; saves and actions call services."""
 from django.contrib import admin, messages
 
 from partners import ledger
+from partners.access import actor_of
 from partners.admin import ScopedAdmin, ScopedInline
 from partners.models import Commission
 
@@ -218,6 +219,24 @@ class LeadAdmin(ScopedAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
+    """Routing rules route every partner's leads: only parent staff who see the whole channel may
+    see or change them (a channel manager with some partners would see the others named here)."""
+
+    def has_module_permission(self, request):
+        return actor_of(request.user).sees_all_partners and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return actor_of(request.user).sees_all_partners and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return actor_of(request.user).sees_all_partners and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return actor_of(request.user).sees_all_partners and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return actor_of(request.user).sees_all_partners and super().has_delete_permission(request, obj)
+
     list_display = [
         "priority",
         "name",

@@ -57,6 +57,11 @@ class ScopedAdmin(admin.ModelAdmin):
             kwargs.setdefault("queryset", db_field.related_model.objects.for_user(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if _has_scope(db_field.related_model):
+            kwargs.setdefault("queryset", db_field.related_model.objects.for_user(request.user))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def run_service(self, request, func, **kwargs):
         """Call a service for an admin action, turning refusals into messages."""
         try:

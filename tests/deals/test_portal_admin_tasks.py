@@ -353,3 +353,19 @@ def test_partner_edits_a_returned_registration_and_resubmits_in_the_portal(partn
     assert client.get(f"/portal/deals/registrations/{registration.pk}/edit/").status_code == 302
     stranger = partner_user(PartnerFactory(), PartnerRole.ADMIN)
     assert client_for(stranger).get(f"/portal/deals/registrations/{registration.pk}/edit/").status_code == 404
+
+
+def test_routing_rules_are_hidden_from_channel_managers_with_some_partners(db):
+    from django.test import Client
+
+    from partners.access import ParentRole
+    from tests.factories import PartnerFactory, parent_user
+
+    granted = PartnerFactory()
+    manager = parent_user(ParentRole.CHANNEL_MANAGER, partners=[granted])
+    client = Client()
+    client.force_login(manager)
+    assert client.get("/admin/deals/routingrule/").status_code == 403
+    admin_user = parent_user(ParentRole.ADMIN, superuser=True)
+    client.force_login(admin_user)
+    assert client.get("/admin/deals/routingrule/").status_code == 200
