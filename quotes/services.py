@@ -463,20 +463,7 @@ def quote_revise(*, user, quote) -> Quote:
         terms=quote.terms,
         notes=quote.notes,
     )
-    QuoteLine.objects.bulk_create(
-        QuoteLine(
-            quote=new,
-            partner=line.partner,
-            position=line.position,
-            product=line.product,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-            net_amount=line.net_amount,
-            term_months=line.term_months,
-        )
-        for line in quote.lines.all()
-    )
+    QuoteLine.objects.bulk_create(QuoteLine(quote=new, **_line_values(line)) for line in quote.lines.all())
     _recompute_quote(new)
     _move_quote(user=user, quote=quote, status=QuoteStatus.SUPERSEDED, reason=f"Revised as version {new.version}.")
     audit.record(
@@ -627,20 +614,7 @@ def order_create_from_quote(*, user, quote) -> Order:
         header_discount_amount=quote.header_discount_amount,
         total=quote.total,
     )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            partner=quote.partner,
-            position=line.position,
-            product=line.product,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-            net_amount=line.net_amount,
-            term_months=line.term_months,
-        )
-        for line in quote.lines.all()
-    )
+    OrderLine.objects.bulk_create(OrderLine(order=order, **_line_values(line)) for line in quote.lines.all())
     _record_order_event(order, "", OrderStatus.DRAFT, user, reason=f"From quote {quote.number}.")
     audit.record(
         actor=user,
@@ -737,6 +711,23 @@ def order_submit(*, user, order) -> Order:
         )
         _hand_off(order)
     return order
+
+
+LINE_FIELDS = (
+    "partner_id",
+    "position",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "net_amount",
+    "term_months",
+)
+
+
+def _line_values(line) -> dict:
+    """A quote line's priced content, to copy into a new version or an order."""
+    return {name: getattr(line, name) for name in LINE_FIELDS}
 
 
 OPPORTUNITY_REF = "opportunity:"
