@@ -11,7 +11,7 @@ def portal(request):
         partner = actor.partner
         brand = {
             "name": partner.brand_name,
-            "logo_url": partner.logo.url if partner.logo else "",
+            "logo_url": partner.logo_url,
             "color": partner.brand_color or "#333333",
         }
     parent_name = "" if actor.is_partner and not actor.agreement.parent_brand_visible else settings.PARENT_COMPANY_NAME

@@ -123,6 +123,13 @@ class Partner(models.Model):
     def brand_name(self):
         return self.display_name or self.name
 
+    @property
+    def logo_url(self) -> str:
+        """The logo through the portal's access-checked view (media files are never served directly)."""
+        from django.urls import reverse
+
+        return reverse("portal:partner-logo", args=[self.slug]) if self.logo else ""
+
     def can_transition_to(self, status) -> bool:
         return status in PARTNER_TRANSITIONS[PartnerStatus(self.status)]
 

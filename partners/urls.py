@@ -40,4 +40,5 @@ urlpatterns = [
     path("partners/", views.partner_list, name="partner-list"),
     path("partners/<slug:slug>/", views.partner_detail, name="partner-detail"),
     path("partners/<slug:slug>/transition/", views.partner_transition, name="partner-transition"),
+    path("partners/<slug:slug>/logo/", views.partner_logo, name="partner-logo"),
 ]

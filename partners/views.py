@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -252,6 +252,18 @@ def partner_detail(request, slug):
             "transitions": sorted(s for s in PartnerStatus.values if partner.can_transition_to(s)),
         },
     )
+
+
+@portal_view
+def partner_logo(request, slug):
+    """A partner's logo, for its own people and the parent staff who may see the partner."""
+    partner = selectors.partner_get(user=request.user, slug=slug)
+    if partner is None or not partner.logo:
+        raise Http404
+    response = FileResponse(partner.logo.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @portal_view

@@ -13,7 +13,7 @@ def document_brand(partner) -> dict:
     agreement = partner.agreement
     partner_brand = {
         "name": partner.brand_name,
-        "logo_url": partner.logo.url if partner.logo else "",
+        "logo_url": partner.logo_url,
         "color": partner.brand_color or "#333333",
     }
     if not agreement.parent_brand_visible:

@@ -211,3 +211,17 @@ def test_password_reset_and_change(partner_a, rep_a, mailoutbox):
     assert response.status_code == 302
     assert client.post("/portal/logout/").status_code == 302
     assert client.get("/portal/").status_code == 302
+
+
+def test_logo_is_served_through_the_access_policy(partner_a, partner_b, admin_a, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    partner_b.logo.save("b.png", ContentFile(b"\x89PNG\r\n\x1a\nbravo"))
+    partner_a.logo.save("a.png", ContentFile(b"\x89PNG\r\n\x1a\nalpha"))
+    client = client_for(admin_a)
+    response = client.get("/portal/partners/alpha/logo/")
+    assert response.status_code == 200 and b"alpha" in b"".join(response.streaming_content)
+    assert client.get("/portal/partners/bravo/logo/").status_code == 404
+    assert Client().get("/portal/partners/alpha/logo/").status_code == 302
+    assert client.get(f"/media/{partner_a.logo.name}").status_code == 404
