@@ -2,6 +2,7 @@
 
 from django import forms
 
+from deals.models import Lead
 from partners.access import actor_of
 from partners.models import Customer, Partner, ProductLine
 
@@ -11,8 +12,9 @@ from .models import CaseCategory, CaseOrigin, CasePriority, CloseReason, Comment
 
 class CaseForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False)
+    lead = forms.ModelChoiceField(queryset=Lead.objects.none(), required=False, help_text="For a case from a lead.")
     lead_reference = forms.CharField(
-        max_length=120, required=False, help_text="For a case from a lead: the lead's id or name."
+        max_length=120, required=False, help_text="A lead from outside this portal: its id or name."
     )
     origin = forms.ChoiceField(choices=CaseOrigin.choices)
     category = forms.ChoiceField(choices=CaseCategory.choices)
@@ -28,6 +30,7 @@ class CaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         actor = actor_of(user)
         self.fields["customer"].queryset = Customer.objects.for_user(user).order_by("legal_name")
+        self.fields["lead"].queryset = Lead.objects.for_user(user).order_by("company_name")
         if actor.is_partner:
             del self.fields["partner"]
             self.fields["origin"].choices = [c for c in CaseOrigin.choices if c[0] != CaseOrigin.PARENT]

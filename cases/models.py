@@ -411,6 +411,14 @@ class Case(models.Model):
     lead_reference = models.CharField(
         max_length=120, blank=True, help_text="For a case from a lead: the lead it came from (id or name)."
     )
+    lead = models.ForeignKey(
+        "deals.Lead",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text="For a case from a lead of the shared system: the lead itself.",
+    )
     origin = models.CharField(max_length=10, choices=CaseOrigin.choices)
     category = models.CharField(max_length=20, choices=CaseCategory.choices)
     priority = models.CharField(max_length=10, choices=CasePriority.choices, default=CasePriority.NORMAL)

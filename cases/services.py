@@ -328,6 +328,7 @@ def case_open(
     category: str,
     subject: str,
     customer=None,
+    lead=None,
     lead_reference: str = "",
     priority: str = CasePriority.NORMAL,
     description: str = "",
@@ -340,6 +341,20 @@ def case_open(
     actor = actor_of(user)
     _require(permissions.can_open_case(user), "You may not open cases.")
     errors = {}
+    if lead is not None:
+        from deals.models import Lead
+
+        if not Lead.objects.for_user(user).filter(pk=lead.pk).exists():
+            raise ValidationError({"lead": ["Unknown lead."]})
+        if partner is None and lead.partner_id is not None and actor.is_parent:
+            partner = lead.partner
+        elif (
+            lead.partner_id is not None
+            and (partner or actor.partner) is not None
+            and lead.partner_id != (partner or actor.partner).pk
+        ):
+            raise ValidationError({"lead": ["The lead belongs to another partner."]})
+        lead_reference = lead_reference or f"Lead {lead.pk}: {lead.company_name}"[:120]
     if customer is None and not lead_reference:
         errors["customer"] = ["A case concerns a customer or a lead (give lead_reference)."]
     if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
@@ -355,6 +370,7 @@ def case_open(
     case = Case(
         partner=partner,
         customer=customer,
+        lead=lead,
         lead_reference=lead_reference,
         origin=origin,
         category=category,

@@ -2,6 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deals.models import Lead
 from partners.access import actor_of
 from partners.agreement import ServiceModel
 from partners.models import Customer, Partner, ProductLine
@@ -154,6 +155,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "partner",
             "customer",
             "customer_name",
+            "lead",
             "lead_reference",
             "origin",
             "category",
@@ -224,6 +226,7 @@ class CaseDetailSerializer(CaseSerializer):
 
 class CaseCreateSerializer(StrictSerializer):
     customer = ScopedIdField(model=Customer, required=False, allow_null=True)
+    lead = ScopedIdField(model=Lead, required=False, allow_null=True, help_text="A lead the caller can see.")
     lead_reference = serializers.CharField(required=False, allow_blank=True, max_length=120)
     partner = ScopedIdField(
         model=Partner, required=False, allow_null=True, help_text="Parent staff: the partner involved."
