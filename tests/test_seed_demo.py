@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from partners.access import actor_of
 from partners.models import AuditEvent, Customer, Partner
@@ -17,6 +18,11 @@ SLUGS = {
 PARENT_USERS = ["parent-admin", "channel-manager", "parent-support", "parent-finance", "fraud-analyst"]
 
 
+def login_request():
+    # django-axes checks every authentication against the request it came with.
+    return RequestFactory().post("/portal/login/")
+
+
 @pytest.fixture
 def seeded(db, settings):
     settings.DEBUG = True
@@ -29,12 +35,12 @@ def test_demo_channel_matches_the_contract(seeded):
     for slug in SLUGS:
         for suffix in ("admin", "rep", "support"):
             username = f"{slug}-{suffix}"
-            user = authenticate(username=username, password="demo-pass-2026")
+            user = authenticate(login_request(), username=username, password="demo-pass-2026")
             assert user is not None, username
             actor = actor_of(user)
             assert actor.is_partner and actor.partner.slug == slug
     for username in PARENT_USERS:
-        user = authenticate(username=username, password="demo-pass-2026")
+        user = authenticate(login_request(), username=username, password="demo-pass-2026")
         assert user is not None and user.is_staff and actor_of(user).is_parent, username
     assert User.objects.get(username="parent-admin").is_superuser
     assert Customer.objects.count() >= 10

@@ -203,7 +203,8 @@ def test_password_reset_and_change(partner_a, rep_a, mailoutbox):
     set_url = response.redirect_chain[-1][0] if response.redirect_chain else path
     response = client.post(set_url, {"new_password1": "An0ther-Secret!", "new_password2": "An0ther-Secret!"})
     assert response.status_code == 302
-    assert client.login(username="alpha-rep", password="An0ther-Secret!")
+    response = client.post("/portal/login/", {"username": "alpha-rep", "password": "An0ther-Secret!"})
+    assert response.status_code == 302
     response = client.post(
         "/portal/password/change/",
         {"old_password": "An0ther-Secret!", "new_password1": "Third-Secret-99", "new_password2": "Third-Secret-99"},
@@ -225,3 +226,15 @@ def test_logo_is_served_through_the_access_policy(partner_a, partner_b, admin_a,
     assert client.get("/portal/partners/bravo/logo/").status_code == 404
     assert Client().get("/portal/partners/alpha/logo/").status_code == 302
     assert client.get(f"/media/{partner_a.logo.name}").status_code == 404
+
+
+def test_repeated_failed_logins_lock_the_account_for_a_while(partner_a, rep_a, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post("/portal/login/", {"username": "alpha-rep", "password": "wrong"}).status_code == 200
+    assert client.post("/portal/login/", {"username": "alpha-rep", "password": "wrong"}).status_code == 429
+    locked = client.post("/portal/login/", {"username": "alpha-rep", "password": "test-pass-2026"})
+    assert locked.status_code == 429
+    # Another account from the same address is not locked.
+    other = partner_user(partner_a, PartnerRole.REP, username="alpha-rep2")
+    assert client.post("/portal/login/", {"username": other.username, "password": "test-pass-2026"}).status_code == 302
