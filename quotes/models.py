@@ -381,8 +381,9 @@ class Quote(models.Model):
         return status in QUOTE_TRANSITIONS[QuoteStatus(self.status)]
 
 
-class QuoteLine(models.Model):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+class PricedLine(models.Model):
+    """What a quote line and an order line share: the product, how many, at what price, for how long."""
+
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField(default=1)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
@@ -393,6 +394,13 @@ class QuoteLine(models.Model):
     term_months = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Subscriptions: the term.")
 
     objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class QuoteLine(PricedLine):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
 
     class Meta:
         ordering = ["position", "id"]
@@ -518,21 +526,11 @@ class Order(models.Model):
         return status in ORDER_TRANSITIONS[OrderStatus(self.status)]
 
 
-class OrderLine(models.Model):
+class OrderLine(PricedLine):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(default=1)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO, validators=PERCENT)
-    net_amount = models.DecimalField(max_digits=14, decimal_places=2)
-    term_months = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set on fulfilment for subscriptions: the renewals app reads these.
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
-
-    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
