@@ -47,7 +47,7 @@ class Actor:
     """The caller as the access policy sees them; computed once per user object."""
 
     user: object = None
-    kind: str = "anonymous"  # "anonymous" | "parent" | "partner"
+    kind: str = "anonymous"  # "anonymous" | "parent" | "partner" | "blocked" (partner suspended)
     parent_roles: frozenset = field(default_factory=frozenset)
     partner: object = None
     role: str | None = None
@@ -65,6 +65,14 @@ class Actor:
     @property
     def is_partner(self) -> bool:
         return self.kind == "partner"
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.kind == "blocked"
+
+    @property
+    def has_access(self) -> bool:
+        return self.kind in ("parent", "partner")
 
     @property
     def partner_id(self):
@@ -100,6 +108,7 @@ class Actor:
 
 
 ANONYMOUS = Actor()
+BLOCKED_PARTNER_STATUSES = ("suspended", "terminated")
 
 
 def actor_of(user) -> Actor:
@@ -116,7 +125,10 @@ def actor_of(user) -> Actor:
         .filter(user_id=user.pk, is_active=True)
         .first()
     )
-    if membership is not None:
+    if membership is not None and membership.partner.status in BLOCKED_PARTNER_STATUSES:
+        # A suspended or terminated partner's people keep their accounts but lose all access.
+        actor = Actor(user=user, kind="blocked", partner=membership.partner, role=membership.role)
+    elif membership is not None:
         actor = Actor(user=user, kind="partner", partner=membership.partner, role=membership.role)
     elif user.is_staff or user.is_superuser:
         roles = frozenset(user.groups.values_list("name", flat=True))

@@ -18,11 +18,15 @@ from .portal import HOME_CARDS
 
 
 def portal_view(view):
-    """Signed-in parent or partner users only; other accounts (no role) see a 404."""
+    """Signed-in parent or partner users only; other accounts (no role) see a 404, and the people
+    of a suspended or terminated partner a page that says so."""
 
     @login_required
     def wrapper(request, *args, **kwargs):
-        if actor_of(request.user).kind == "anonymous":
+        actor = actor_of(request.user)
+        if actor.is_blocked:
+            return render(request, "portal/blocked.html", {"partner": actor.partner}, status=403)
+        if not actor.has_access:
             raise Http404
         return view(request, *args, **kwargs)
 

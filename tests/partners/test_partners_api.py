@@ -279,3 +279,43 @@ def test_filters_and_search(parent_admin):
     assert names(client.get("/api/v1/partners/?search=eta labels")) == ["Eta Labels"]
     assert names(client.get("/api/v1/partners/?country=fr")) == ["Eta Labels"]
     assert client.get("/api/v1/partners/?business_model=pyramid").status_code == 400
+
+
+@pytest.mark.parametrize("status", [PartnerStatus.SUSPENDED, PartnerStatus.TERMINATED])
+def test_people_of_a_suspended_or_terminated_partner_lose_access(partner_a, admin_a, parent_admin, status):
+    from django.test import Client
+
+    from partners.services import partner_transition
+
+    partner_transition(user=parent_admin, partner=partner_a, status=status)
+    admin_a.refresh_from_db()  # a new request: the actor is resolved again
+    response = api_as(admin_a).get("/api/v1/customers/")
+    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert api_as(admin_a).get("/api/v1/me/").status_code == 403
+    client = Client()
+    client.force_login(admin_a)
+    page = client.get("/portal/customers/")
+    assert page.status_code == 403 and status in page.content.decode()
+
+
+def test_reactivated_partner_gets_access_back(partner_a, admin_a, parent_admin):
+    from partners.services import partner_transition
+
+    partner_transition(user=parent_admin, partner=partner_a, status=PartnerStatus.SUSPENDED)
+    partner_transition(user=parent_admin, partner=partner_a, status=PartnerStatus.ACTIVE)
+    admin_a.refresh_from_db()
+    assert api_as(admin_a).get("/api/v1/customers/").status_code == 200
+
+
+def test_suspended_white_label_partner_page_keeps_its_own_brand(settings, parent_admin):
+    from django.test import Client
+
+    from partners.services import partner_transition
+
+    partner = PartnerFactory(business_model=BusinessModel.WHITE_LABEL, display_name="Label Cloud")
+    user = partner_user(partner, PartnerRole.REP)
+    partner_transition(user=parent_admin, partner=partner, status=PartnerStatus.SUSPENDED)
+    client = Client()
+    client.force_login(user)
+    body = client.get("/portal/").content.decode()
+    assert "Label Cloud" in body and settings.PARENT_COMPANY_NAME not in body
