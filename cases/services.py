@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from partners import audit
+from partners import services as partner_services
 from partners.access import ParentRole, actor_of
 from partners.agreement import ServiceModel
 from partners.models import Customer, CustomerRelationship, Membership, Partner
@@ -95,34 +96,13 @@ def can_configure(user) -> bool:
     return actor_of(user).has_parent_role(ParentRole.SUPPORT)
 
 
-@transaction.atomic
 def config_save(*, user, obj, changed_fields=()):
     """Save a queue, queue agent, routing rule, SLA policy or calendar (from the admin), audited."""
-    _require(can_configure(user), "You may not change the customer-service configuration.")
-    obj.full_clean()
-    created = obj.pk is None
-    obj.save()
-    changes = {"fields": sorted(changed_fields)} if changed_fields else {}
-    audit.record(
-        actor=user,
-        verb=f"cases.{type(obj)._meta.model_name}.{'create' if created else 'update'}",
-        obj=obj,
-        partner=getattr(obj, "partner", None),
-        changes=changes,
-    )
-    return obj
+    return partner_services.config_save(user=user, obj=obj, changed_fields=changed_fields, roles=(ParentRole.SUPPORT,))
 
 
-@transaction.atomic
 def config_delete(*, user, obj):
-    _require(can_configure(user), "You may not change the customer-service configuration.")
-    audit.record(
-        actor=user,
-        verb=f"cases.{type(obj)._meta.model_name}.delete",
-        obj=obj,
-        partner=getattr(obj, "partner", None),
-    )
-    obj.delete()
+    partner_services.config_delete(user=user, obj=obj, roles=(ParentRole.SUPPORT,))
 
 
 # Queues and routing ------------------------------------------------------------------------------

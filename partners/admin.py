@@ -313,13 +313,28 @@ class CustomerAdmin(ScopedAdmin):
             obj.pk = services.customer_create(user=request.user, **data).pk
 
 
+class ConfigAdmin(admin.ModelAdmin):
+    """The parent's channel-wide configuration: saves and deletes go through the audited service
+    (the parent's admins only)."""
+
+    def save_model(self, request, obj, form, change):
+        services.config_save(user=request.user, obj=obj, changed_fields=form.changed_data)
+
+    def delete_model(self, request, obj):
+        services.config_delete(user=request.user, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.config_delete(user=request.user, obj=obj)
+
+
 @admin.register(ProgramTier)
-class ProgramTierAdmin(admin.ModelAdmin):
+class ProgramTierAdmin(ConfigAdmin):
     list_display = ["name", "rank", "protection_days", "lead_accept_hours", "routing_weight"]
 
 
 @admin.register(ProductLine)
-class ProductLineAdmin(admin.ModelAdmin):
+class ProductLineAdmin(ConfigAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 

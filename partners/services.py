@@ -367,3 +367,38 @@ def customer_share(*, user, customer: Customer, with_user) -> None:
         partner=actor.partner,
         changes={"shared_with": [None, with_user.username]},
     )
+
+
+# Parent configuration (admin) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def config_save(*, user, obj, changed_fields=(), roles=()) -> object:
+    """Save a row of the parent's channel configuration (tiers, product lines, pricing, rules, queues…)
+    from the admin: parent admins and the given parent roles only, validated, audited."""
+    if not actor_of(user).has_parent_role(*roles):
+        raise PermissionDenied("You may not change this configuration.")
+    created = obj.pk is None
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=user,
+        verb=f"{obj._meta.app_label}.{obj._meta.model_name}.{'create' if created else 'update'}",
+        obj=obj,
+        partner=getattr(obj, "partner_id", None),
+        changes=audit.diff({}, {name: getattr(obj, name, None) for name in changed_fields}),
+    )
+    return obj
+
+
+@transaction.atomic
+def config_delete(*, user, obj, roles=()) -> None:
+    if not actor_of(user).has_parent_role(*roles):
+        raise PermissionDenied("You may not change this configuration.")
+    audit.record(
+        actor=user,
+        verb=f"{obj._meta.app_label}.{obj._meta.model_name}.delete",
+        obj=obj,
+        partner=getattr(obj, "partner_id", None),
+    )
+    obj.delete()

@@ -26,20 +26,6 @@ from .models import (
 )
 
 
-@admin.register(Product)
-class ProductAdmin(ScopedAdmin):
-    list_display = ["sku", "name", "product_line", "unit", "list_price", "currency", "active"]
-    list_filter = ["active", "product_line", "unit", "is_subscription"]
-    search_fields = ["sku", "name"]
-    list_select_related = ["product_line"]
-    actions = ["deactivate"]
-
-    @admin.action(description="Withdraw the selected products from sale")
-    def deactivate(self, request, queryset):
-        count = queryset.update(active=False)
-        self.message_user(request, f"{count} products withdrawn.")
-
-
 class ConfigAdmin(ScopedAdmin):
     """Channel configuration: saves and deletes go through the audited services."""
 
@@ -60,6 +46,24 @@ class ConfigAdmin(ScopedAdmin):
         for obj in instances:
             services.config_save(user=request.user, obj=obj, changed_fields=["unit_price"])
         formset.save_m2m()
+
+
+@admin.register(Product)
+class ProductAdmin(ConfigAdmin):
+    list_display = ["sku", "name", "product_line", "unit", "list_price", "currency", "active"]
+    list_filter = ["active", "product_line", "unit", "is_subscription"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["product_line"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Withdraw the selected products from sale")
+    def deactivate(self, request, queryset):
+        count = 0
+        for product in queryset.filter(active=True):
+            product.active = False
+            if self.run_service(request, services.config_save, obj=product, changed_fields=["active"]):
+                count += 1
+        self.message_user(request, f"{count} products withdrawn.")
 
 
 class PriceBookEntryInline(ScopedInline):

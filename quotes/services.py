@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from partners import audit
+from partners import services as partner_services
 from partners.access import actor_of
 from partners.agreement import CommissionModel, QuoteAccess, ServiceModel
 from partners.ledger import commission_accrue, percentage
@@ -973,33 +974,17 @@ def order_fulfil(*, order) -> Order:
 # Channel configuration (admin) ---------------------------------------------------------------------------
 
 
-def _config_editor(user):
+def config_save(*, user, obj, changed_fields=()) -> object:
+    """Products, price books and their entries, discount schedules, partner prices, business rules:
+    the parent's admins, sales and finance maintain them."""
     from partners.access import ParentRole
 
-    actor = actor_of(user)
-    if not actor.has_parent_role(ParentRole.SALES, ParentRole.FINANCE):
-        raise PermissionDenied("Only the parent's admins, sales and finance maintain pricing and business rules.")
-
-
-@transaction.atomic
-def config_save(*, user, obj, changed_fields=()) -> object:
-    """Save a price book, price book entry, discount schedule, partner price or business rule (audited)."""
-    _config_editor(user)
-    created = obj.pk is None
-    obj.full_clean()
-    obj.save()
-    audit.record(
-        actor=user,
-        verb=f"{obj._meta.model_name}.{'create' if created else 'update'}",
-        obj=obj,
-        partner=getattr(obj, "partner_id", None),
-        changes=audit.diff({}, {name: getattr(obj, name, None) for name in changed_fields}),
+    return partner_services.config_save(
+        user=user, obj=obj, changed_fields=changed_fields, roles=(ParentRole.SALES, ParentRole.FINANCE)
     )
-    return obj
 
 
-@transaction.atomic
 def config_delete(*, user, obj) -> None:
-    _config_editor(user)
-    audit.record(actor=user, verb=f"{obj._meta.model_name}.delete", obj=obj, partner=getattr(obj, "partner_id", None))
-    obj.delete()
+    from partners.access import ParentRole
+
+    partner_services.config_delete(user=user, obj=obj, roles=(ParentRole.SALES, ParentRole.FINANCE))

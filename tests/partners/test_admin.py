@@ -70,3 +70,16 @@ def test_partner_filters_list_only_visible_partners(partner_a, partner_b):
     partner_user(partner_b, PartnerRole.REP)
     body = admin_client(manager).get("/admin/partners/membership/").content.decode()
     assert "Alpha Partners" in body and "Bravo Partners" not in body
+
+
+def test_program_tiers_are_saved_through_the_audited_service(parent_admin):
+    from partners.models import ProgramTier
+
+    response = admin_client(parent_admin).post(
+        "/admin/partners/programtier/add/",
+        {"name": "Diamond", "rank": 9, "protection_days": 120, "lead_accept_hours": 48, "routing_weight": 8},
+    )
+    assert response.status_code == 302
+    tier = ProgramTier.objects.get(name="Diamond")
+    event = AuditEvent.objects.get(verb="partners.programtier.create", object_id=str(tier.pk))
+    assert event.actor == parent_admin and event.changes["rank"] == [None, 9]

@@ -102,7 +102,7 @@ def test_business_rules_and_schedules_are_edited_in_admin_and_audited(admin_clie
     assert response.status_code == 302, response.content.decode()[:2000]
     rule = BusinessRule.objects.get(name="Big orders")
     assert rule.threshold == Decimal("25000")
-    assert AuditEvent.objects.filter(verb="businessrule.create").exists()
+    assert AuditEvent.objects.filter(verb="quotes.businessrule.create").exists()
     schedule = DiscountSchedule.objects.first()
     response = admin_client.post(
         f"/admin/quotes/discountschedule/{schedule.pk}/change/",
@@ -118,3 +118,39 @@ def test_rule_min_above_max_is_refused_by_the_database_constraint(catalogue):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         BusinessRuleFactory(kind="quantity_limits", min_quantity=10, max_quantity=5)
+
+
+def test_withdrawing_products_in_admin_is_audited(db):
+    from django.test import Client
+
+    from partners.access import ParentRole
+    from partners.models import AuditEvent
+    from quotes.models import Product
+    from tests.factories import ProductFactory, parent_user
+
+    products = ProductFactory.create_batch(2)
+    client = Client()
+    client.force_login(parent_user(ParentRole.ADMIN, superuser=True))
+    response = client.post(
+        "/admin/quotes/product/", {"action": "deactivate", "_selected_action": [p.pk for p in products]}
+    )
+    assert response.status_code == 302
+    assert not Product.objects.filter(active=True).exists()
+    assert AuditEvent.objects.filter(verb="quotes.product.update").count() == 2
+
+
+def test_product_admin_refuses_staff_without_pricing_role(db):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from partners.access import ParentRole
+    from quotes.models import Product
+    from tests.factories import ProductFactory, parent_user
+
+    product = ProductFactory()
+    staff = parent_user(ParentRole.SUPPORT)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_product", "change_product"]))
+    client = Client()
+    client.force_login(staff)
+    client.post("/admin/quotes/product/", {"action": "deactivate", "_selected_action": [product.pk]})
+    assert Product.objects.get(pk=product.pk).active
