@@ -32,7 +32,7 @@ def _channel_figures(user):
 
     from .access import actor_of
     from .models import PartnerStatus
-    from .selectors import partner_status_counts
+    from .selectors import partner_status_counts, team_list
 
     actor = actor_of(user)
     if actor.is_partner:
@@ -40,7 +40,11 @@ def _channel_figures(user):
         return [
             ("Program tier", partner.tier.name if partner.tier else "—", reverse("portal:profile")),
             ("Status", partner.get_status_display(), None),
-            ("Active team members", partner.memberships.filter(is_active=True).count(), reverse("portal:team")),
+            (
+                "Active team members",
+                team_list(user=user, partner=partner).filter(is_active=True).count(),
+                reverse("portal:team"),
+            ),
         ]
     counts = partner_status_counts(user=user)
     url = reverse("portal:partner-list")
