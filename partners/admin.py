@@ -212,6 +212,8 @@ class PartnerAdmin(ScopedAdmin):
 
     def save_formset(self, request, form, formset, change):
         partner = form.instance
+        # The services save; the admin's change message still reads these lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if formset.model is Agreement:
             for inline_form in formset.forms:
                 if inline_form.has_changed() and inline_form.instance.pk:

@@ -60,8 +60,22 @@ def test_partner_users_cannot_use_admin(partner_a):
 
 def test_admin_add_partner_applies_preset(parent_admin):
     client = admin_client(parent_admin)
-    response = client.get("/admin/partners/partner/add/")
-    assert response.status_code == 200
+    assert client.get("/admin/partners/partner/add/").status_code == 200
+    data = {
+        "name": "Admin Made",
+        "slug": "admin-made",
+        "business_model": "referral",
+        "country": "US",
+        "credit_limit": "1000.00",
+        "brand_color": "",
+    }
+    for prefix in ("agreement", "territories", "memberships"):
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    response = client.post("/admin/partners/partner/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    partner = Partner.objects.get(slug="admin-made")
+    assert partner.agreement.commission_model == "on_referral"
+    assert AuditEvent.objects.filter(verb="partner.create", object_id=str(partner.pk)).exists()
 
 
 def test_partner_filters_list_only_visible_partners(partner_a, partner_b):
@@ -83,3 +97,40 @@ def test_program_tiers_are_saved_through_the_audited_service(parent_admin):
     tier = ProgramTier.objects.get(name="Diamond")
     event = AuditEvent.objects.get(verb="partners.programtier.create", object_id=str(tier.pk))
     assert event.actor == parent_admin and event.changes["rank"] == [None, 9]
+
+
+def _form_data(html):
+    """The values a browser would submit from the admin change form."""
+    import re
+    from html import unescape
+
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or re.search(r'type="(submit|checkbox|file)"', tag):
+            if name and 'type="checkbox"' in tag and "checked" in tag:
+                data[name.group(1)] = "on"
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name.group(1)] = unescape(value.group(1)) if value else ""
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        selected = re.findall(r'<option value="([^"]*)"[^>]*selected', body)
+        if selected:
+            data[name] = selected[0]
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        data[name] = unescape(body.strip())
+    return data
+
+
+def test_admin_agreement_override_goes_through_the_service(parent_admin, partner_a):
+    client = admin_client(parent_admin)
+    url = f"/admin/partners/partner/{partner_a.pk}/change/"
+    data = _form_data(client.get(url).content.decode())
+    assert data["agreement-0-service_model"] == "partner_only"
+    data["agreement-0-service_model"] = "either"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    partner_a.agreement.refresh_from_db()
+    assert partner_a.agreement.service_model == "either"
+    event = AuditEvent.objects.get(verb="agreement.override")
+    assert event.changes == {"service_model": ["partner_only", "either"]} and event.actor == parent_admin

@@ -265,9 +265,12 @@ def test_list_query_counts_do_not_grow_with_page_size(partner_a, parent_admin, u
 
 
 def test_page_size_is_capped(parent_admin):
-    PartnerFactory.create_batch(3)
-    response = api_as(parent_admin).get("/api/v1/partners/?page_size=1000")
+    from tests.factories import ProductFactory
+
+    ProductFactory.create_batch(105)
+    response = api_as(parent_admin).get("/api/v1/products/?page_size=1000")
     assert response.status_code == 200
+    assert response.json()["count"] == 105 and len(response.json()["results"]) == 100
 
 
 def test_filters_and_search(parent_admin):
