@@ -28,7 +28,13 @@ READ_ONLY_APPS = {
 ADMIN_ONLY = {"partners.programtier", "partners.productline", "partners.auditevent"}
 
 
-def sync_parent_role_permissions(**kwargs):
+def sync_parent_role_permissions(app_config=None, **kwargs):
+    from django.apps import apps
+
+    # post_migrate is sent once per app; every app's permissions exist only after the last one.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if app_config is not None and app_config is not with_models[-1]:
+        return
     for name in ParentRole.ALL:
         group, _ = Group.objects.get_or_create(name=name)
         perms = Permission.objects.none()

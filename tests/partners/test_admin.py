@@ -134,3 +134,13 @@ def test_admin_agreement_override_goes_through_the_service(parent_admin, partner
     assert partner_a.agreement.service_model == "either"
     event = AuditEvent.objects.get(verb="agreement.override")
     assert event.changes == {"service_model": ["partner_only", "either"]} and event.actor == parent_admin
+
+
+def test_parent_role_groups_get_every_apps_permissions_after_one_migrate(db):
+    from django.contrib.auth.models import Group
+
+    support = Group.objects.get(name=ParentRole.SUPPORT)
+    assert support.permissions.filter(content_type__app_label="cases", codename="change_case").exists()
+    finance = Group.objects.get(name=ParentRole.FINANCE)
+    assert finance.permissions.filter(content_type__app_label="quotes", codename="change_order").exists()
+    assert not finance.permissions.filter(codename="manage_partner").exists()
