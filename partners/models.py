@@ -456,3 +456,50 @@ class Commission(models.Model):
 
     def __str__(self):
         return f"{self.partner} {self.get_source_display()} {self.amount} {self.currency} ({self.status})"
+
+
+class NotificationQuerySet(models.QuerySet):
+    """A notification is read by its recipient only, whatever their role."""
+
+    def for_user(self, user):
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something a person waits on (a lead offered, a renewal milestone, a claim paid), shown in the
+    portal and optionally emailed. `key` names the event: one notification per event and recipient,
+    whoever raises it and however often (tasks run twice, workers crash)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # The recipient's partner when they are partner staff: the brand of the email, and the tenant.
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=60, help_text="What happened, e.g. renewals.milestone.")
+    key = models.CharField(max_length=200, help_text="The event; unique per recipient.")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_wanted = models.BooleanField(default=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            models.Index(fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)),
+            models.Index(
+                fields=["created_at"], name="notification_email_due", condition=Q(email_wanted=True, emailed_at=None)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} → {self.recipient}"

@@ -5,4 +5,8 @@ BEAT_SCHEDULE = {
         "task": "partners.tasks.send_pending_invitations",
         "schedule": crontab(minute="*/10"),
     },
+    "partners-send-pending-notification-emails": {
+        "task": "partners.tasks.send_pending_notification_emails",
+        "schedule": crontab(minute="*/10"),
+    },
 }

@@ -56,3 +56,49 @@ def send_pending_invitations() -> int:
     ).values_list("pk", flat=True)[:200]:
         sent += bool(send_invitation(membership_id))
     return sent
+
+
+@shared_task
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """Email each notification once: the row is locked and stamped in the same transaction, so a
+    task delivered twice (or two workers) sends one email."""
+    from django.core.mail import send_mail
+
+    from .models import Notification
+    from .notifications import absolute_url, brand_name_for
+
+    sent = 0
+    for notification_id in notification_ids:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update()
+                .select_related("recipient", "partner")
+                .filter(pk=notification_id, email_wanted=True, emailed_at__isnull=True)
+                .first()
+            )
+            if notification is None or not notification.recipient.email:
+                continue
+            brand = brand_name_for(notification)
+            link = absolute_url(notification.url)
+            body = "\n\n".join(part for part in (notification.body, link, f"— {brand} partner portal") if part)
+            send_mail(
+                f"[{brand}] {notification.title}", body, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email]
+            )
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])
+            sent += 1
+    return sent
+
+
+@shared_task
+def send_pending_notification_emails() -> int:
+    """Periodic: email notifications whose task was lost (broker down at commit time)."""
+    from datetime import timedelta
+
+    from .models import Notification
+
+    due = Notification.objects.filter(
+        email_wanted=True, emailed_at__isnull=True, created_at__lt=timezone.now() - timedelta(minutes=5)
+    ).values_list("pk", flat=True)[:500]
+    ids = list(due)
+    return send_notification_emails(ids) if ids else 0

@@ -162,6 +162,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="partners@helios.exam
 # The parent company's identity: a real parent sets its own.
 PARENT_COMPANY_NAME = env.str("PARENT_COMPANY_NAME", default="Helios Cloud")
 PARENT_COMPANY_LOGO_URL = env.str("PARENT_COMPANY_LOGO_URL", default="/static/img/helios-logo.svg")
+# Where people reach the portal: links in emails are absolute.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,93 @@
+"""Notifications: the one way a domain tells a person about an event they wait on.
+
+`notify()` writes one in-portal notification per (recipient, event key) inside the caller's
+transaction and, after commit, queues its email through Celery. Raising the same event twice, from
+a task run twice or two workers at once, leaves one notification and sends one email.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .access import ParentRole, PartnerRole, actor_of
+from .models import Membership, Notification
+
+
+def partner_recipients(partner_id, *, roles=None, users=()) -> list:
+    """Active people of a partner holding one of `roles` (all roles when None), plus `users` of it."""
+    memberships = Membership.objects.for_partner(partner_id).filter(is_active=True, user__is_active=True)
+    wanted = {u.pk for u in users if u is not None}
+    if roles is not None:
+        memberships = memberships.filter(Q(role__in=[PartnerRole(r) for r in roles]) | Q(user_id__in=wanted))
+    elif wanted:
+        memberships = memberships.filter(user_id__in=wanted)
+    return [m.user for m in memberships.select_related("user").order_by("user_id").distinct()]
+
+
+def parent_recipients(*, roles, partner_id=None) -> list:
+    """Active parent staff holding one of the parent `roles` (group names, see access.ParentRole).
+    With `partner_id`, only those who may see that partner (channel managers: the ones who manage it)."""
+    holds_role = Q(groups__name__in=list(roles))
+    if ParentRole.ADMIN in roles:
+        holds_role |= Q(is_superuser=True)
+    users = get_user_model().objects.filter(holds_role, is_active=True, is_staff=True).distinct().order_by("pk")
+    if partner_id is None:
+        return list(users)
+    return [user for user in users if actor_of(user).may_see_partner(partner_id)]
+
+
+def notify(*, recipients, kind: str, key: str, title: str, body: str = "", url: str = "", email: bool = True) -> list:
+    """Tell each recipient once about the event `key`; returns the notifications created now (not
+    the ones that already existed). Call it inside the transaction that makes the event true."""
+    created = []
+    seen = set()
+    for user in recipients:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        membership = Membership.objects.filter(user_id=user.pk, is_active=True).only("partner_id").first()
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    recipient=user,
+                    partner_id=membership.partner_id if membership else None,
+                    kind=kind,
+                    key=key[:200],
+                    title=title[:200],
+                    body=body,
+                    url=url[:300],
+                    email_wanted=email and bool(user.email),
+                )
+        except IntegrityError:
+            continue  # this person was already told about this event
+        created.append(notification)
+    if created:
+        ids = [n.pk for n in created if n.email_wanted]
+        if ids:
+            from .tasks import send_notification_emails
+
+            transaction.on_commit(lambda: send_notification_emails.delay(ids))
+    return created
+
+
+def brand_name_for(notification) -> str:
+    partner = notification.partner
+    return partner.brand_name if partner is not None else settings.PARENT_COMPANY_NAME
+
+
+def absolute_url(path: str) -> str:
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def mark_read(*, user, notification_ids=None) -> int:
+    """Mark the user's notifications (all unread, or the given ids) read; returns how many."""
+    qs = Notification.objects.for_user(user).unread()
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=list(notification_ids))
+    return qs.update(read_at=timezone.now())
