@@ -18,7 +18,6 @@ from django.utils import timezone
 from partners import audit, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
-from partners.matching import normalize_company_name
 from partners.models import (
     CommissionSource,
     Customer,
@@ -286,11 +285,12 @@ def lead_accept(*, user, lead: Lead) -> Opportunity:
     before = lead.status
     lead.status, lead.owner, lead.accepted_at = LeadStatus.ACCEPTED, user, now
     lead.save(update_fields=["status", "owner", "accepted_at", "updated_at"])
-    customer = Customer.objects.filter(
-        relationships__partner=lead.partner_id,
-        country=lead.country,
-        normalized_name=normalize_company_name(lead.company_name),
-    ).first()
+    # One record per customer: the lead's account is one the partner already holds (by the deal
+    # matcher's keys), or none yet; accepting a lead never creates or claims someone else's.
+    from partners import identity
+
+    key = identity.customer_key(name=lead.company_name, domain=lead.company_domain, country=lead.country)
+    customer = next((c for c, _ in identity.matching_customers(key) if identity.held_by(c, lead.partner_id)), None)
     opportunity = Opportunity.objects.create(
         partner_id=lead.partner_id,
         flow=flow,
@@ -464,7 +464,7 @@ def find_conflicts(*, key: DealKey, partner_id, exclude_registration_id=None) ->
                 )
             )
     customer_match = Q(customer__country=key.country) & (
-        Q(customer__normalized_name=key.name) | _domain_q("customer__domain", key.domain)
+        Q(customer__normalized_name=key.name) | (Q(customer__domain_key=key.domain) if key.domain else Q(pk__in=[]))
     )
     for opportunity in (
         Opportunity.objects.filter(partner__isnull=True, stage__in=OPEN_STAGES)
@@ -487,7 +487,7 @@ def find_conflicts(*, key: DealKey, partner_id, exclude_registration_id=None) ->
     held = CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id=partner_id)
     customers = (
         Customer.objects.filter(country=key.country)
-        .filter(Q(normalized_name=key.name) | _domain_q("domain", key.domain))
+        .filter(Q(normalized_name=key.name) | (Q(domain_key=key.domain) if key.domain else Q(pk__in=[])))
         .exclude(Exists(held))
         .exclude(owner_partner_id=partner_id)
         .select_related("owner_partner")
@@ -695,22 +695,21 @@ def _blocking(registration, conflicts) -> str | None:
 
 
 def _ensure_customer(registration) -> Customer:
+    """The registration's customer: the one it names, else the existing account the matcher finds
+    (one record per customer: never a duplicate), else a new one. Linking to an account the partner
+    does not hold yet is reached only through an approver's override (see approval_conflicts)."""
+    from partners import identity
+
     partner = registration.partner
     customer = registration.customer
     if customer is None:
-        # The same account may already exist as one of the parent's own customers: link to it
-        # rather than create a duplicate. Another partner's customer is never linked.
-        key = registration_key(registration, products=())
-        for candidate in (
-            Customer.objects.filter(country=key.country, owner_partner__isnull=True)
-            .filter(Q(normalized_name=key.name) | _domain_q("domain", key.domain))
-            .order_by("pk")
-        ):
-            if match_reasons(
-                key, DealKey.of(name=candidate.legal_name, domain=candidate.domain, country=candidate.country)
-            ):
-                customer = candidate
-                break
+        key = identity.customer_key(
+            name=registration.customer_name, domain=registration.customer_domain, country=registration.customer_country
+        )
+        identity.lock_key(key)
+        matches = identity.matching_customers(key)
+        held = [c for c, _ in matches if identity.held_by(c, partner.pk)]
+        customer = (held or [c for c, _ in matches] or [None])[0]
     if customer is None:
         customer = Customer(
             legal_name=registration.customer_name,
@@ -719,8 +718,9 @@ def _ensure_customer(registration) -> Customer:
             owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
             created_by=registration.created_by,
         )
-        customer.full_clean()
-        customer.save()
+        customer.refresh_keys()
+        customer.full_clean(validate_constraints=False)
+        identity.save_unique(customer)
         audit.record(
             actor=None,
             verb="customer.create",
@@ -737,11 +737,48 @@ def _ensure_customer(registration) -> Customer:
     return customer
 
 
+def approval_conflicts(conflicts) -> list[Conflict]:
+    """Conflicts an approval may pass only with an approver's explicit override: an account held by
+    the parent or another partner, or the parent's own open direct opportunity for it."""
+    return [c for c in conflicts if c.kind in (ConflictKind.CUSTOMER, ConflictKind.OPPORTUNITY)]
+
+
+def _close_superseded_direct(opportunities, *, user, registration, reason):
+    """An override hands the deal to the partner: the parent's direct opportunity for the same
+    customer closes (lost, superseded), so one sale is pursued once."""
+    for opportunity in opportunities:
+        opportunity = _lock_opportunity(opportunity)
+        if not opportunity.is_open:
+            continue
+        opportunity.stage, opportunity.probability, opportunity.closed_at = (
+            OpportunityStage.CLOSED_LOST,
+            0,
+            timezone.now(),
+        )
+        opportunity.lost_reason = f"Superseded by approved registration #{registration.pk} (override)."[:300]
+        opportunity.save()
+        audit.record(
+            actor=user,
+            verb="opportunity.superseded",
+            obj=opportunity,
+            partner=None,
+            changes={"stage": [None, opportunity.stage]},
+            reason=reason,
+        )
+
+
 @transaction.atomic
-def deal_registration_approve(*, user, registration: DealRegistration, reason: str = "") -> DealRegistration:
+def deal_registration_approve(
+    *, user, registration: DealRegistration, reason: str = "", override_conflicts: bool = False
+) -> DealRegistration:
     """Approve (or, above the second-approval threshold, record the first of two approvals). On
     approval the protection window starts, the customer and the opportunity are created by the
-    agreement's flow, and a referral fee accrues when the agreement pays one."""
+    agreement's flow, and a referral fee accrues when the agreement pays one.
+
+    A registration that conflicts with an account held by the parent or another partner, or with
+    the parent's open direct pipeline, is refused (400 naming the conflicts) unless the approver
+    overrides with a reason: the registration then links to the existing account (never a second
+    record) and the parent's direct opportunity for it closes as superseded."""
     _require(permissions.can_review_registrations(user), "You may not approve registrations.")
     _lock_keys(registration_key(DealRegistration.objects.get(pk=registration.pk)))
     registration = (
@@ -757,6 +794,20 @@ def deal_registration_approve(*, user, registration: DealRegistration, reason: s
     blocked = _blocking(registration, conflicts)
     if blocked:
         raise ValidationError({"status": [blocked]}, code="conflict")
+    overridden = approval_conflicts(conflicts)
+    if overridden and not override_conflicts:
+        raise ValidationError(
+            {
+                "override_conflicts": [
+                    "This registration conflicts with: "
+                    + "; ".join(c.detail for c in overridden)
+                    + ". Approve with override_conflicts and a reason, or reject it."
+                ]
+            },
+            code="conflict",
+        )
+    if overridden and not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why the conflict is overridden."]})
     now = timezone.now()
     if registration.estimated_value > second_approval_threshold():
         if registration.first_approved_by_id is None:
@@ -773,6 +824,21 @@ def deal_registration_approve(*, user, registration: DealRegistration, reason: s
     registration.decided_by, registration.decided_at, registration.decision_reason = user, now, reason
     registration.approved_at = now
     registration.protected_until = now + timedelta(days=days)
+    if overridden:
+        registration.customer = registration.customer or next((c.customer for c in overridden if c.customer), None)
+        audit.record(
+            actor=user,
+            verb="deal_registration.override",
+            obj=registration,
+            changes={"conflicts": [None, [c.detail for c in overridden]]},
+            reason=reason,
+        )
+        _close_superseded_direct(
+            [c.opportunity for c in overridden if c.opportunity is not None],
+            user=user,
+            registration=registration,
+            reason=reason,
+        )
     registration.customer = _ensure_customer(registration)
     registration.save()
     agreement = partner.agreement

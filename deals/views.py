@@ -283,6 +283,8 @@ def registration_action(request, pk, verb):
     kwargs = {name: request.POST.get(name, "") for name in names}
     if "days" in kwargs:
         kwargs["days"] = int(kwargs["days"]) if kwargs["days"].isdigit() else 0
+    if verb == "approve":
+        kwargs["override_conflicts"] = request.POST.get("override_conflicts") in ("on", "true", "1")
     if verb.endswith("-extension") and verb != "request-extension":
         kwargs["approve"] = verb == "approve-extension"
     try:

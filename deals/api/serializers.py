@@ -118,6 +118,15 @@ class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class ApproveSerializer(ReasonSerializer):
+    override_conflicts = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approve despite a conflict with an account held by the parent or another partner, or with "
+        "the parent's open direct opportunity (a reason is required; audited).",
+    )
+
+
 class RequiredReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300)
 

@@ -234,11 +234,12 @@ class DealRegistrationViewSet(ActorContextMixin, ScopedViewSet):
         """Submit for review; conflict detection runs now (first in wins by submission time)."""
         return self._act(request, services.deal_registration_submit)
 
-    @extend_schema(request=s.ReasonSerializer, responses={200: s.DealRegistrationSerializer, **ERRORS_WRITE})
+    @extend_schema(request=s.ApproveSerializer, responses={200: s.DealRegistrationSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve; above the second-approval threshold the first call records the first approval."""
-        return self._act(request, services.deal_registration_approve, s.ReasonSerializer)
+        """Approve; above the second-approval threshold the first call records the first approval. A
+        conflict with an existing account or the parent's direct pipeline needs `override_conflicts`."""
+        return self._act(request, services.deal_registration_approve, s.ApproveSerializer)
 
     @extend_schema(request=s.RequiredReasonSerializer, responses={200: s.DealRegistrationSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
