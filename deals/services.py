@@ -1280,22 +1280,103 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
     )
     if opportunity.registration_id:
         _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
+    _accrue_win(opportunity, user=user)
+    return opportunity
+
+
+def _accrue_win(opportunity, *, user=None):
+    """One sale, one commission, keyed on the opportunity whichever path won it (a manual close or
+    an order's fulfilment): a percentage of the won amount when the agreement pays on close; the
+    referral fee when it pays on referral and no approved registration paid it already."""
     partner = opportunity.partner
-    if partner is not None:
-        agreement = partner.agreement
-        if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
-            ledger.commission_accrue(
-                partner=partner,
-                source=CommissionSource.CLOSED_DEAL,
-                source_ref=f"opportunity:{opportunity.pk}",
-                amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
-                base_amount=opportunity.amount,
-                rate=agreement.commission_rate,
-                actor=user,
-                customer=opportunity.customer,
-                description=f"Closed deal: {opportunity.name}",
-                currency=opportunity.currency,
-            )
+    if partner is None:
+        return None
+    agreement = partner.agreement
+    if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
+        return ledger.commission_accrue(
+            partner=partner,
+            source=CommissionSource.CLOSED_DEAL,
+            source_ref=f"opportunity:{opportunity.pk}",
+            amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
+            base_amount=opportunity.amount,
+            rate=agreement.commission_rate,
+            actor=user,
+            customer=opportunity.customer,
+            description=f"Closed deal: {opportunity.name}",
+            currency=opportunity.currency,
+        )
+    if (
+        agreement.commission_model == CommissionModel.ON_REFERRAL
+        and agreement.referral_fee > 0
+        and opportunity.registration_id is None
+    ):
+        return ledger.commission_accrue(
+            partner=partner,
+            source=CommissionSource.REFERRAL,
+            source_ref=f"opportunity:{opportunity.pk}",
+            amount=agreement.referral_fee,
+            actor=user,
+            customer=opportunity.customer,
+            description=f"Referral fee: {opportunity.name}",
+            currency=opportunity.currency,
+        )
+    return None
+
+
+@transaction.atomic
+def opportunity_win_by_order(*, order) -> Opportunity:
+    """System, on an order's fulfilment: the order proves the sale. Its opportunity closes as won at
+    the order's value (and its registration as won); an order placed without one gets one, so that
+    every sale is keyed on an opportunity and accrues one commission. Safe to run twice."""
+    from quotes.models import Order
+
+    if order.opportunity_id is None:
+        partner = order.partner
+        handed = partner.agreement.customer_owner == CustomerOwner.PARENT
+        seller = order.created_by if order.created_by_id and not order.placed_by_parent else None
+        opportunity = Opportunity.objects.create(
+            partner=partner,
+            flow=OpportunityFlow.HANDED_TO_PARENT if handed else OpportunityFlow.PARTNER_MANAGED,
+            managed_by=ManagedBy.PARENT if handed else ManagedBy.PARTNER,
+            name=f"Order {order.number} for {order.customer}"[:200],
+            customer=order.customer,
+            amount=order.total,
+            currency=order.currency,
+            owner=None if handed else seller,
+            registered_by=seller,
+            order_placed_at=timezone.now(),
+        )
+        Order.objects.filter(pk=order.pk).update(opportunity=opportunity)
+        order.opportunity = opportunity
+        audit.record(
+            actor=None,
+            verb="opportunity.create",
+            obj=opportunity,
+            partner=partner,
+            changes={"flow": opportunity.flow},
+            reason=f"Order {order.number} was placed without an opportunity.",
+        )
+    opportunity = _lock_opportunity(order.opportunity)
+    if opportunity.is_open:
+        before = opportunity.stage
+        opportunity.amount = _money(order.total)
+        opportunity.customer = opportunity.customer or order.customer
+        opportunity.stage, opportunity.probability = OpportunityStage.CLOSED_WON, 100
+        opportunity.closed_at = timezone.now()
+        opportunity.order_placed_at = opportunity.order_placed_at or opportunity.closed_at
+        opportunity.save()
+        audit.record(
+            actor=None,
+            verb="opportunity.won",
+            obj=opportunity,
+            partner=opportunity.partner_id,
+            changes={"stage": [before, opportunity.stage], "amount": [None, str(opportunity.amount)]},
+            reason=f"Order {order.number} fulfilled.",
+        )
+        if opportunity.registration_id:
+            _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=None)
+    if opportunity.stage == OpportunityStage.CLOSED_WON:
+        _accrue_win(opportunity)
     return opportunity
 
 

@@ -13,10 +13,17 @@ class QuoteForm(forms.Form):
     )
     terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    opportunity = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="The opportunity this quote is for; its order closes it as won."
+    )
 
-    def __init__(self, *args, customers, partners, price_books, is_request=False, **kwargs):
+    def __init__(self, *args, customers, partners, price_books, is_request=False, opportunities=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
+        if opportunities is None:
+            del self.fields["opportunity"]
+        else:
+            self.fields["opportunity"].queryset = opportunities
         self.fields["price_book"].queryset = price_books
         if partners is None:
             del self.fields["partner"]

@@ -330,6 +330,14 @@ class Quote(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
     )
     opportunity_ref = models.CharField(max_length=80, blank=True, help_text="The opportunity this quote is for.")
+    opportunity = models.ForeignKey(
+        "deals.Opportunity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        help_text="The opportunity (or the approved registration's opportunity) this quote is made from.",
+    )
     status = models.CharField(max_length=20, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
     header_discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO, validators=PERCENT)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
@@ -467,6 +475,14 @@ class Order(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey("partners.Customer", on_delete=models.PROTECT, related_name="orders")
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="order")
+    opportunity = models.ForeignKey(
+        "deals.Opportunity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text="The sale this order proves: its fulfilment closes the opportunity as won.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -14,8 +14,7 @@ from django.utils import timezone
 from partners import audit
 from partners import services as partner_services
 from partners.access import actor_of
-from partners.agreement import CommissionModel, QuoteAccess, ServiceModel
-from partners.ledger import commission_accrue, percentage
+from partners.agreement import QuoteAccess, ServiceModel
 from partners.models import Customer, CustomerRelationship, CustomerStatus, Partner, RelationshipKind
 
 from . import permissions, pricing, rules
@@ -152,6 +151,8 @@ def quote_create(
     terms="",
     notes="",
     opportunity_ref="",
+    opportunity=None,
+    registration=None,
     lines=(),
 ) -> Quote:
     """A new quote. A partner whose agreement gives it no quote access creates a request instead,
@@ -180,6 +181,14 @@ def quote_create(
         if partner is None:
             raise ValidationError({"partner": ["Choose the partner this quote is for."]})
     book = _price_book(price_book)
+    if opportunity is not None or registration is not None:
+        opportunity = choose_opportunity(
+            user, partner=partner, customer=customer, opportunity=opportunity, registration=registration
+        )
+    else:
+        opportunity = _legacy_opportunity(partner.pk, opportunity_ref)
+    if opportunity is not None and not opportunity_ref:
+        opportunity_ref = f"{OPPORTUNITY_REF}{opportunity.pk}"
     today = timezone.localdate()
     valid_until = valid_until or today + datetime.timedelta(days=_setting("QUOTES_VALIDITY_DAYS", 30))
     if valid_until < today:
@@ -197,6 +206,7 @@ def quote_create(
         terms=terms,
         notes=notes,
         opportunity_ref=opportunity_ref,
+        opportunity=opportunity,
     )
     quote.full_clean()
     quote.save()
@@ -458,6 +468,7 @@ def quote_revise(*, user, quote) -> Quote:
         base_number=quote.base_number or f"Q-{quote.pk:05d}",
         previous=quote,
         opportunity_ref=quote.opportunity_ref,
+        opportunity_id=quote.opportunity_id,
         status=QuoteStatus.DRAFT,
         header_discount_percent=quote.header_discount_percent,
         valid_until=max(quote.valid_until, today + datetime.timedelta(days=_setting("QUOTES_VALIDITY_DAYS", 30))),
@@ -547,8 +558,11 @@ def order_create(
     header_discount_percent=ZERO,
     external_ref="",
     source=OrderSource.API,
+    opportunity=None,
 ) -> Order:
-    """An order placed directly (an integrator's own sales system, or the portal), as a draft."""
+    """An order placed directly (an integrator's own sales system, or the portal), as a draft. It is
+    for the opportunity the caller chooses (scoped), or the partner's one open opportunity for the
+    customer; with several open, the caller must choose (one sale, one commission)."""
     if not permissions.can_create_order(user):
         raise PermissionDenied("Your agreement does not let you place orders.")
     partner, by_parent = _order_partner(user, partner)
@@ -558,9 +572,11 @@ def order_create(
     if external_ref and Order.objects.for_partner(partner.pk).filter(external_ref=external_ref).exists():
         raise ValidationError({"external_ref": ["An order with this reference exists already."]})
     book = _price_book(price_book)
+    opportunity = _order_opportunity(user, partner=partner, customer=customer, opportunity=opportunity)
     order = Order(
         partner=partner,
         customer=customer,
+        opportunity=opportunity,
         created_by=user,
         placed_by_parent=by_parent,
         source=source,
@@ -588,6 +604,23 @@ def order_create(
     return order
 
 
+def _order_opportunity(user, *, partner, customer, opportunity):
+    from deals.models import OPEN_STAGES, Opportunity
+
+    if opportunity is not None:
+        return choose_opportunity(user, partner=partner, customer=customer, opportunity=opportunity)
+    open_ones = list(
+        Opportunity.objects.for_partner(partner.pk)
+        .filter(customer=customer, stage__in=OPEN_STAGES)
+        .values_list("pk", flat=True)[:2]
+    )
+    if len(open_ones) > 1:
+        raise ValidationError(
+            {"opportunity": ["The partner has several open opportunities for this customer: choose the one sold."]}
+        )
+    return Opportunity.objects.get(pk=open_ones[0]) if open_ones else None
+
+
 @transaction.atomic
 def order_create_from_quote(*, user, quote) -> Order:
     """Place the order of an accepted quote (once: a quote has at most one order)."""
@@ -605,6 +638,7 @@ def order_create_from_quote(*, user, quote) -> Order:
         partner=quote.partner,
         customer=quote.customer,
         quote=quote,
+        opportunity=quote.opportunity or _legacy_opportunity(quote.partner_id, quote.opportunity_ref),
         created_by=user,
         placed_by_parent=actor.is_parent,
         source=OrderSource.QUOTE,
@@ -734,20 +768,50 @@ def _line_values(line) -> dict:
 OPPORTUNITY_REF = "opportunity:"
 
 
-def linked_opportunity(order):
-    """The deals opportunity this order is for (its quote's `opportunity_ref` "opportunity:<id>"),
-    only if it belongs to the order's partner."""
+def _legacy_opportunity(partner_id, ref):
+    """The opportunity a free-text `opportunity_ref` ("opportunity:<id>") names, if the partner's."""
     from deals.models import Opportunity
 
-    ref = (order.quote.opportunity_ref or "") if order.quote_id else ""
+    ref = ref or ""
     if not ref.startswith(OPPORTUNITY_REF) or not ref[len(OPPORTUNITY_REF) :].isdigit():
         return None
-    return Opportunity.objects.for_partner(order.partner_id).filter(pk=int(ref[len(OPPORTUNITY_REF) :])).first()
+    return Opportunity.objects.for_partner(partner_id).filter(pk=int(ref[len(OPPORTUNITY_REF) :])).first()
+
+
+def choose_opportunity(user, *, partner, customer, opportunity=None, registration=None, field="opportunity"):
+    """The opportunity a quote or order is for, chosen by the caller (scoped: one it may see, of the
+    same partner, open, for the same customer), or the approved registration's opportunity."""
+    from deals.models import DealRegistration, Opportunity
+
+    if registration is not None:
+        registration = DealRegistration.objects.for_user(user).filter(pk=getattr(registration, "pk", registration))
+        registration = registration.select_related("opportunity").first()
+        opportunity = getattr(registration, "opportunity", None) if registration is not None else None
+        if opportunity is None:
+            raise ValidationError({"registration": ["Choose one of your approved registrations."]})
+        field = "registration"
+    elif opportunity is not None:
+        opportunity = Opportunity.objects.for_user(user).filter(pk=getattr(opportunity, "pk", opportunity)).first()
+        if opportunity is None:
+            raise ValidationError({field: ["Choose one of your opportunities."]})
+    if opportunity is None:
+        return None
+    if opportunity.partner_id != partner.pk:
+        raise ValidationError({field: ["This opportunity is another partner's."]})
+    if not opportunity.is_open:
+        raise ValidationError({field: ["This opportunity is closed."]})
+    if opportunity.customer_id is not None and opportunity.customer_id != customer.pk:
+        raise ValidationError({field: ["This opportunity is for another customer."]})
+    return opportunity
+
+
+def linked_opportunity(order):
+    """The deals opportunity this order is for (the foreign key)."""
+    return order.opportunity if order.opportunity_id else None
 
 
 def closed_deal_ref(order) -> str:
-    opportunity = linked_opportunity(order)
-    return f"opportunity:{opportunity.pk}" if opportunity is not None else f"order:{order.pk}"
+    return f"opportunity:{order.opportunity_id}" if order.opportunity_id else f"order:{order.pk}"
 
 
 def _tell_opportunity(*, user, order):
@@ -954,20 +1018,11 @@ def order_fulfil(*, order) -> Order:
             changes={"status": [before, CustomerStatus.ACTIVE]},
             reason=f"Order {order.number} fulfilled.",
         )
-    if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
-        commission_accrue(
-            partner=partner,
-            source="closed_deal",
-            # One sale, one commission: an order for an opportunity shares its key with the
-            # opportunity's own accrual in deals, so whichever comes second finds the first.
-            source_ref=closed_deal_ref(order),
-            amount=percentage(order.total, agreement.commission_rate),
-            customer=customer,
-            description=f"Order {order.number} for {customer.legal_name}",
-            base_amount=order.total,
-            rate=agreement.commission_rate,
-            currency=order.currency,
-        )
+    # The order proves the sale: its opportunity closes as won at the order's value, and the one
+    # commission of the sale accrues there, keyed on the opportunity (deals owns the rule).
+    from deals.services import opportunity_win_by_order
+
+    opportunity_win_by_order(order=order)
     return order
 
 

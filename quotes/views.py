@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from deals.models import OPEN_STAGES, Opportunity
 from partners.access import actor_of
 from partners.models import Partner
 from partners.views import apply_form_errors, paginate, portal_view
@@ -72,6 +73,8 @@ def quote_create(request):
         partners=Partner.objects.for_user(request.user) if actor.is_parent else None,
         price_books=selectors.current_price_books(user=request.user),
         is_request=is_request,
+        opportunities=Opportunity.objects.for_user(request.user).filter(stage__in=OPEN_STAGES),
+        initial={"opportunity": request.GET.get("opportunity")} if request.GET.get("opportunity") else None,
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deals.models import DealRegistration, Opportunity
 from partners.models import Customer, Partner
 from prm.api.base import ScopedPrimaryKeyRelatedField
 from prm.api.serializers import StrictSerializer
@@ -127,6 +128,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "version",
             "previous",
             "opportunity_ref",
+            "opportunity",
             "status",
             "header_discount_percent",
             "subtotal",
@@ -163,6 +165,10 @@ class QuoteCreateSerializer(StrictSerializer):
     terms = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     opportunity_ref = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    opportunity = ScopedIdField(model=Opportunity, required=False, help_text="The opportunity this quote is for.")
+    registration = ScopedIdField(
+        model=DealRegistration, required=False, help_text="An approved registration: its opportunity."
+    )
     lines = LineInputSerializer(many=True, required=False, default=list)
 
 
@@ -249,6 +255,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "customer",
             "customer_name",
             "quote",
+            "opportunity",
             "placed_by_parent",
             "source",
             "external_ref",
@@ -281,11 +288,14 @@ class OrderCreateSerializer(StrictSerializer):
     price_book = ScopedIdField(model=PriceBook, required=False)
     header_discount_percent = serializers.DecimalField(required=False, default=Decimal("0"), **PERCENT)
     external_ref = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    opportunity = ScopedIdField(
+        model=Opportunity, required=False, help_text="The opportunity this order closes (one sale, one commission)."
+    )
     lines = LineInputSerializer(many=True, required=False, default=list)
 
     def validate(self, attrs):
         if attrs.get("quote") is not None:
-            extra = [name for name in ("customer", "partner", "price_book") if name in attrs]
+            extra = [name for name in ("customer", "partner", "price_book", "opportunity") if name in attrs]
             if attrs.get("lines"):
                 extra.append("lines")
             if extra:
