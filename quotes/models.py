@@ -307,10 +307,14 @@ class QuoteQuerySet(TenantQuerySet):
     owner_path = "created_by"
 
     def visible_to_parent(self, actor):
-        # A partner whose pipeline the parent sees only once an order is placed keeps its drafts.
-        return self.exclude(
-            Q(status__in=[_S.DRAFT, _S.RETURNED]) & Q(partner__agreement__pipeline_visibility="after_order")
+        # A partner whose pipeline the parent sees only once an order is placed keeps its quotes to
+        # itself until then, except those it asked the parent to price or approve.
+        from partners import pipeline
+
+        asked_the_parent = (
+            Q(prepared_by_parent=True) | Q(status__in=[_S.PENDING_APPROVAL, _S.REJECTED]) | Q(decided_by__isnull=False)
         )
+        return self.exclude(pipeline.after_order() & ~asked_the_parent & ~pipeline.order_placed_for())
 
 
 class Quote(models.Model):

@@ -57,6 +57,7 @@ def quote_list(request):
             "statuses": QuoteStatus.choices,
             "can_create": permissions.can_create_quote(request.user),
             "is_request": is_request,
+            "status_only": permissions.sees_status_only(request.user),
         },
     )
 
@@ -104,6 +105,8 @@ def _builder_context(request, quote, line_form=None):
 @portal_view
 def quote_detail(request, pk):
     quote = _quote_or_404(request, pk)
+    if permissions.sees_status_only(request.user, quote):
+        return render(request, "quotes/quote_status.html", {"quote": quote})
     context = _builder_context(request, quote)
     status = QuoteStatus(quote.status)
     can_edit = permissions.can_edit_quote(request.user, quote)
@@ -257,6 +260,8 @@ def quote_action(request, pk, action):
 @portal_view
 def quote_document(request, pk):
     quote = _quote_or_404(request, pk)
+    if permissions.sees_status_only(request.user, quote):
+        raise PermissionDenied
     return HttpResponse(render_quote_document(quote))
 
 
@@ -288,6 +293,8 @@ def order_list(request):
 @portal_view
 def order_detail(request, pk):
     order = _order_or_404(request, pk)
+    if permissions.sees_status_only(request.user, order):
+        return render(request, "quotes/quote_status.html", {"quote": order})
     status = OrderStatus(order.status)
     can_change = permissions.can_change_order(request.user, order)
     can_review = permissions.can_review_order(request.user, order)

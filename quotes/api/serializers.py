@@ -20,6 +20,7 @@ from quotes.models import (
     QuoteLine,
     QuoteStatus,
 )
+from quotes.permissions import sees_status_only
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -155,6 +156,27 @@ class QuoteSerializer(serializers.ModelSerializer):
         except Order.DoesNotExist:
             return None
 
+    def to_representation(self, quote):
+        data = super().to_representation(quote)
+        request = self.context.get("request")
+        if request is not None and sees_status_only(request.user, quote):
+            # Status only means status only: no lines, prices, terms or notes.
+            return {name: data[name] for name in QUOTE_STATUS_FIELDS}
+        return data
+
+
+QUOTE_STATUS_FIELDS = (
+    "id",
+    "number",
+    "partner",
+    "customer",
+    "customer_name",
+    "prepared_by_parent",
+    "status",
+    "created_at",
+    "updated_at",
+)
+
 
 class QuoteCreateSerializer(StrictSerializer):
     customer = ScopedIdField(model=Customer)
@@ -279,6 +301,16 @@ class OrderSerializer(serializers.ModelSerializer):
             "events",
         ]
         read_only_fields = fields
+
+    def to_representation(self, order):
+        data = super().to_representation(order)
+        request = self.context.get("request")
+        if request is not None and sees_status_only(request.user, order):
+            return {name: data[name] for name in ORDER_STATUS_FIELDS}
+        return data
+
+
+ORDER_STATUS_FIELDS = ("id", "number", "partner", "customer", "customer_name", "status", "created_at", "updated_at")
 
 
 class OrderCreateSerializer(StrictSerializer):

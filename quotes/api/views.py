@@ -113,7 +113,8 @@ class QuoteViewSet(ScopedViewSet):
         return queryset.select_related("customer", "order").prefetch_related("lines__product__product_line")
 
     def _reply(self, quote, code=status.HTTP_200_OK):
-        return Response(s.QuoteSerializer(self.get_queryset().get(pk=quote.pk)).data, status=code)
+        quote = self.get_queryset().get(pk=quote.pk)
+        return Response(s.QuoteSerializer(quote, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=s.QuoteCreateSerializer, responses={201: s.QuoteSerializer, **ERRORS_WRITE})
     def create(self, request, *args, **kwargs):
@@ -235,7 +236,8 @@ class OrderViewSet(ScopedViewSet):
         return queryset.select_related("customer").prefetch_related("lines__product", "events")
 
     def _reply(self, order, code=status.HTTP_200_OK):
-        return Response(s.OrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=code)
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(s.OrderSerializer(order, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=s.OrderCreateSerializer, responses={201: s.OrderSerializer, **ERRORS_WRITE})
     def create(self, request, *args, **kwargs):
