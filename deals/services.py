@@ -168,7 +168,19 @@ def _pick(rule, candidates, rng=None):
     return rng.choices(candidates, weights=weights, k=1)[0]
 
 
+def _partners_own(lead: Lead) -> bool:
+    """A lead the partner generated itself (flow 3 of the seed): it stays with that partner, who
+    manages it; the parent can never route, forward, re-queue or close it."""
+    return lead.source == LeadSource.PARTNER
+
+
+def _refuse_partners_own(lead: Lead):
+    if _partners_own(lead):
+        raise PermissionDenied("This lead is the partner's own: it stays with the partner that created it.")
+
+
 def _offer(*, lead: Lead, partner: Partner, actor_user=None, rule=None) -> LeadOffer:
+    _refuse_partners_own(lead)
     hours = partner.tier.lead_accept_hours if partner.tier_id else DEFAULT_ACCEPT_HOURS
     now = timezone.now()
     offer = LeadOffer.objects.create(
@@ -213,6 +225,8 @@ def _to_queue(lead: Lead, *, actor_user=None, reason=""):
 
 def _route(lead: Lead, *, actor_user=None, rng=None):
     """Offer the lead to the next partner by the rules, or put it back in the parent's queue."""
+    if _partners_own(lead):
+        return None  # every path (task, periodic expiry, decline) leaves a partner's own lead alone
     rule, candidates = routing_candidates(lead)
     if not candidates:
         if lead.status != LeadStatus.NEW:
@@ -234,6 +248,7 @@ def lead_route(*, user, lead: Lead, rng=None) -> LeadOffer | None:
     """Route a lead from the parent's queue by the rules; None when no partner is eligible."""
     _require(permissions.can_route_leads(user), "You may not route leads.")
     lead = _lock_lead(lead)
+    _refuse_partners_own(lead)
     if lead.status != LeadStatus.NEW:
         raise _illegal("lead", lead.status, LeadStatus.OFFERED)
     return _route(lead, actor_user=user, rng=rng)
@@ -249,6 +264,7 @@ def lead_forward(*, user, lead: Lead, partner: Partner, reason: str = "") -> Lea
     if not Partner.objects.filter(pk=partner.pk, status=PartnerStatus.ACTIVE).exists():
         raise ValidationError({"partner": ["Leads go to active partners only."]})
     lead = _lock_lead(lead)
+    _refuse_partners_own(lead)
     if not lead.can_transition_to(LeadStatus.OFFERED):
         raise _illegal("lead", lead.status, LeadStatus.OFFERED)
     if LeadOffer.objects.filter(lead=lead, partner=partner).exists():
@@ -313,6 +329,41 @@ def lead_accept(*, user, lead: Lead) -> Opportunity:
 
 
 @transaction.atomic
+def lead_take(*, user, lead: Lead) -> Opportunity:
+    """The parent takes a lead from its queue for its own direct sales (the seed: a lead is assigned
+    to a partner or to the parent company): the lead is accepted by the parent and becomes a direct
+    opportunity worked by the taker."""
+    _require(permissions.can_take_leads(user), "Only the parent's sales side takes leads for direct sales.")
+    lead = _lock_lead(lead)
+    if lead.partner_id is not None or not lead.can_transition_to(LeadStatus.ACCEPTED):
+        raise ValidationError(
+            {"status": ["Only a lead waiting in the parent's queue can be taken for direct sales."]},
+            code="illegal_transition",
+        )
+    before = lead.status
+    lead.status, lead.owner, lead.accepted_at = LeadStatus.ACCEPTED, user, timezone.now()
+    lead.save(update_fields=["status", "owner", "accepted_at", "updated_at"])
+    from partners import identity
+
+    key = identity.customer_key(name=lead.company_name, domain=lead.company_domain, country=lead.country)
+    matches = identity.matching_customers(key)
+    opportunity = Opportunity.objects.create(
+        partner=None,
+        flow=OpportunityFlow.DIRECT,
+        managed_by=ManagedBy.PARENT,
+        name=f"{lead.company_name} ({lead.product_interest or 'lead'})"[:200],
+        customer=matches[0][0] if matches else None,
+        amount=Decimal("0.00"),
+        probability=DEFAULT_PROBABILITY[OpportunityStage.QUALIFICATION],
+        owner=user,
+        lead=lead,
+    )
+    audit.record(actor=user, verb="lead.take", obj=lead, partner=None, changes={"status": [before, lead.status]})
+    audit.record(actor=user, verb="opportunity.create", obj=opportunity, partner=None, changes={"flow": "direct"})
+    return opportunity
+
+
+@transaction.atomic
 def lead_decline(*, user, lead: Lead, reason: str, rng=None) -> Lead:
     """The partner declines with a reason; the lead goes to the next eligible partner (never this
     one again) or back to the parent's queue."""
@@ -339,7 +390,7 @@ def lead_disqualify(*, user, lead: Lead, reason: str) -> Lead:
     actor = actor_of(user)
     own_new = lead.status == LeadStatus.NEW and lead.partner_id is not None and lead.partner_id == actor.partner_id
     _require(
-        permissions.can_route_leads(user) or (own_new and permissions.can_sell(user)),
+        (permissions.can_route_leads(user) and not _partners_own(lead)) or (own_new and permissions.can_sell(user)),
         "You may not disqualify this lead.",
     )
     if not (reason or "").strip():

@@ -110,6 +110,14 @@ class LeadViewSet(ActorContextMixin, ScopedViewSet):
 
     @extend_schema(request=None, responses={200: s.LeadSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        """The parent takes a lead from its queue for its own direct sales: a direct opportunity."""
+        lead = self.get_object()
+        services.lead_take(user=request.user, lead=lead)
+        return self._out(lead)
+
+    @extend_schema(request=None, responses={200: s.LeadSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The partner accepts the offer before its deadline: the lead becomes its opportunity."""
         lead = self.get_object()
