@@ -193,7 +193,8 @@ class Agreement(models.Model):
     def describe(self) -> list[str]:
         # A white-label partner's portal never names the parent: it is "your provider" there.
         parent = settings.PARENT_COMPANY_NAME if self.parent_brand_visible else "your provider"
-        lines = [line.replace("{parent}", parent) for line in terms.describe(self)]
+        brand = self.partner.brand_name
+        lines = [line.replace("{parent}", parent).replace("{brand}", brand) for line in terms.describe(self)]
         return [line[0].upper() + line[1:] for line in lines]
 
 
