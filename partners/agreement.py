@@ -216,7 +216,8 @@ def describe(agreement) -> list[str]:
             QuoteAccess.NONE: "{parent} prepares quotes; you can request one for your customer.",
             QuoteAccess.INITIAL_ORDER: "You can quote the initial order of a customer you registered.",
             QuoteAccess.SELF_SERVICE: "You quote for your customers yourself.",
-            QuoteAccess.SELF_SERVICE_BRANDED: "You quote for your customers yourself; quotes carry only the {brand} brand.",
+            QuoteAccess.SELF_SERVICE_BRANDED: "You quote for your customers yourself; quotes carry only the "
+            "{brand} brand.",
         }[agreement.quote_access],
         {
             OrderAccess.NONE: "{parent} places the orders for the customers you bring.",
