@@ -53,3 +53,12 @@ class LineForm(forms.Form):
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products
+
+
+class ServiceLineForm(forms.Form):
+    """One of a white-label partner's own services on its quote."""
+
+    description = forms.CharField(max_length=200)
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    unit_price = forms.DecimalField(min_value=Decimal("0"), decimal_places=2, max_digits=12)
+    tax_category = forms.CharField(max_length=40, help_text="Your tax category for this service.")

@@ -347,6 +347,12 @@ class Quote(models.Model):
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     header_discount_amount = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    services_total = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        help_text="A white-label partner's own services on the quote: billed by the partner, outside the total.",
+    )
     valid_until = models.DateField()
     terms = models.TextField(blank=True)
     notes = models.TextField(blank=True, help_text="For a quote request: what the customer needs.")
@@ -426,6 +432,34 @@ class QuoteLine(PricedLine):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id}"
+
+
+class QuoteServiceLine(models.Model):
+    """A white-label partner's own service on its quote (installation, support, consulting): not a
+    catalogue product, priced and taxed by the partner. It appears only on the partner's documents; it
+    is never ordered from the parent, provisioned, commissioned or checked against discount rules."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="service_lines")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=1)
+    description = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    tax_category = models.CharField(max_length=40, help_text="The partner's own tax category for this service.")
+    net_amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="quote_service_line_qty_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="quote_service_line_price_nonneg"),
+        ]
+        indexes = [models.Index(fields=["partner", "quote"])]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.description}"
 
 
 # Orders ----------------------------------------------------------------------------------------------

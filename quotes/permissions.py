@@ -88,3 +88,19 @@ def sees_status_only(user, quote=None) -> bool:
         and actor.agreement.post_win_visibility == PostWinVisibility.STATUS_ONLY
         and (quote is None or getattr(quote, "prepared_by_parent", False) or getattr(quote, "placed_by_parent", False))
     )
+
+
+def can_add_own_services(user, quote) -> bool:
+    """A partner whose agreement gives it partner-branded quoting (white label) bundles its own
+    services into its quotes; it alone sees and changes them."""
+    actor = actor_of(user)
+    return (
+        can_edit_quote(user, quote)
+        and actor.is_partner
+        and actor.agreement.quote_access == QuoteAccess.SELF_SERVICE_BRANDED
+    )
+
+
+def sees_own_services(user, quote) -> bool:
+    actor = actor_of(user)
+    return actor.is_partner and actor.partner_id == quote.partner_id

@@ -32,6 +32,7 @@ from .models import (
     ProvisioningStatus,
     Quote,
     QuoteLine,
+    QuoteServiceLine,
     QuoteStatus,
     RuleSeverity,
 )
@@ -325,6 +326,81 @@ def quote_line_remove(*, user, quote, line_id) -> Quote:
     return quote
 
 
+def _recompute_services(quote):
+    total = sum((line.net_amount for line in quote.service_lines.all()), ZERO)
+    Quote.objects.filter(pk=quote.pk).update(services_total=total)
+    quote.services_total = total
+
+
+@transaction.atomic
+def quote_service_line_add(*, user, quote, description, quantity, unit_price, tax_category) -> QuoteServiceLine:
+    """A white-label partner adds one of its own services to its quote: billed by the partner, so it
+    stays out of the quote's total, its discount rules and approval threshold, the order sent to the
+    parent and provisioning, and every commission."""
+    if not permissions.can_add_own_services(user, quote):
+        raise PermissionDenied("Only a partner-branded (white-label) partner adds its own services to its quotes.")
+    quote = _lock_quote(quote)
+    if quote.status not in QUOTE_EDITABLE:
+        raise ValidationError({"status": [f"A quote that is {quote.status} cannot be changed; revise it."]})
+    errors = {}
+    if not (description or "").strip():
+        errors["description"] = ["Describe the service."]
+    if not (tax_category or "").strip():
+        errors["tax_category"] = ["Give your tax category for this service."]
+    if not isinstance(quantity, int) or quantity < 1:
+        errors["quantity"] = ["A quantity of at least 1."]
+    try:
+        unit_price = pricing.cents(Decimal(str(unit_price)))
+    except (ArithmeticError, ValueError):
+        errors["unit_price"] = ["A price in the quote's currency."]
+    else:
+        if unit_price < 0:
+            errors["unit_price"] = ["A price is never negative."]
+    if errors:
+        raise ValidationError(errors)
+    line = QuoteServiceLine.objects.create(
+        quote=quote,
+        partner_id=quote.partner_id,
+        position=quote.service_lines.count() + 1,
+        description=description.strip()[:200],
+        quantity=quantity,
+        unit_price=unit_price,
+        tax_category=tax_category.strip()[:40],
+        net_amount=pricing.cents(unit_price * quantity),
+    )
+    _recompute_services(quote)
+    audit.record(
+        actor=user,
+        verb="quote.service_line_add",
+        obj=quote,
+        partner=quote.partner,
+        changes={"service_line": [None, f"{quantity} × {line.description} at {unit_price} ({line.tax_category})"]},
+    )
+    return line
+
+
+@transaction.atomic
+def quote_service_line_remove(*, user, quote, line_id) -> Quote:
+    if not permissions.can_add_own_services(user, quote):
+        raise PermissionDenied("Only a partner-branded (white-label) partner changes its own services.")
+    quote = _lock_quote(quote)
+    if quote.status not in QUOTE_EDITABLE:
+        raise ValidationError({"status": [f"A quote that is {quote.status} cannot be changed; revise it."]})
+    line = quote.service_lines.filter(pk=line_id).first()
+    if line is None:
+        raise ValidationError({"line": ["No such service on this quote."]})
+    line.delete()
+    _recompute_services(quote)
+    audit.record(
+        actor=user,
+        verb="quote.service_line_remove",
+        obj=quote,
+        partner=quote.partner,
+        changes={"service_line": [line_id, None]},
+    )
+    return quote
+
+
 def _move_quote(*, user, quote, status, reason="", verb=None, **fields) -> Quote:
     if not quote.can_transition_to(status):
         raise transition_error("quote", quote.status, status)
@@ -476,6 +552,20 @@ def quote_revise(*, user, quote) -> Quote:
         notes=quote.notes,
     )
     QuoteLine.objects.bulk_create(QuoteLine(quote=new, **_line_values(line)) for line in quote.lines.all())
+    QuoteServiceLine.objects.bulk_create(
+        QuoteServiceLine(
+            quote=new,
+            partner_id=line.partner_id,
+            position=line.position,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            net_amount=line.net_amount,
+        )
+        for line in quote.service_lines.all()
+    )
+    _recompute_services(new)
     _recompute_quote(new)
     _move_quote(user=user, quote=quote, status=QuoteStatus.SUPERSEDED, reason=f"Revised as version {new.version}.")
     audit.record(

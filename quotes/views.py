@@ -17,7 +17,7 @@ from partners.views import apply_form_errors, paginate, portal_view
 
 from . import permissions, pricing, selectors, services
 from .documents import render_quote_document
-from .forms import LineForm, QuoteForm, QuoteHeaderForm
+from .forms import LineForm, QuoteForm, QuoteHeaderForm, ServiceLineForm
 from .models import OrderStatus, QuoteStatus
 
 
@@ -133,6 +133,11 @@ def quote_detail(request, pk):
             }
         ),
         "versions": selectors.quote_versions(user=request.user, quote=quote),
+        "service_lines": list(quote.service_lines.all())
+        if permissions.sees_own_services(request.user, quote)
+        else None,
+        "can_add_services": permissions.can_add_own_services(request.user, quote) and quote.is_editable,
+        "service_form": ServiceLineForm(),
         "can_order": status == QuoteStatus.ACCEPTED
         and permissions.can_create_order(request.user)
         and not hasattr(quote, "order"),
@@ -179,6 +184,38 @@ def quote_line_remove(request, pk, line_id):
         messages.error(request, _error_text(exc))
     if request.htmx:
         return _render_lines(request, quote)
+    return redirect("quotes:quote-detail", pk=quote.pk)
+
+
+@portal_view
+@require_POST
+def quote_service_add(request, pk):
+    """A white-label partner adds one of its own services to its quote."""
+    quote = _quote_or_404(request, pk)
+    if not permissions.can_add_own_services(request.user, quote):
+        raise PermissionDenied
+    form = ServiceLineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quote_service_line_add(user=request.user, quote=quote, **form.cleaned_data)
+            messages.success(request, "Service added.")
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("quotes:quote-detail", pk=quote.pk)
+
+
+@portal_view
+@require_POST
+def quote_service_remove(request, pk, line_id):
+    quote = _quote_or_404(request, pk)
+    if not permissions.can_add_own_services(request.user, quote):
+        raise PermissionDenied
+    try:
+        services.quote_service_line_remove(user=request.user, quote=quote, line_id=line_id)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
     return redirect("quotes:quote-detail", pk=quote.pk)
 
 

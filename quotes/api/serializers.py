@@ -18,9 +18,10 @@ from quotes.models import (
     Product,
     Quote,
     QuoteLine,
+    QuoteServiceLine,
     QuoteStatus,
 )
-from quotes.permissions import sees_status_only
+from quotes.permissions import sees_own_services, sees_status_only
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -108,8 +109,29 @@ class QuoteLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class QuoteServiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuoteServiceLine
+        fields = ["id", "position", "description", "quantity", "unit_price", "tax_category", "net_amount"]
+        read_only_fields = fields
+
+
+class QuoteServiceLineInputSerializer(StrictSerializer):
+    description = serializers.CharField(max_length=200)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    tax_category = serializers.CharField(max_length=40)
+
+
+class QuoteServiceLineRemoveSerializer(StrictSerializer):
+    line = serializers.IntegerField()
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     status = status_field(QuoteStatus)
+    service_lines = QuoteServiceLineSerializer(
+        many=True, read_only=True, help_text="The partner's own services: shown to the partner only."
+    )
     number = serializers.CharField(read_only=True)
     lines = QuoteLineSerializer(many=True, read_only=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True)
@@ -146,6 +168,8 @@ class QuoteSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "lines",
+            "service_lines",
+            "services_total",
             "order",
         ]
         read_only_fields = fields
@@ -162,6 +186,10 @@ class QuoteSerializer(serializers.ModelSerializer):
         if request is not None and sees_status_only(request.user, quote):
             # Status only means status only: no lines, prices, terms or notes.
             return {name: data[name] for name in QUOTE_STATUS_FIELDS}
+        if request is None or not sees_own_services(request.user, quote):
+            # A white-label partner's own services are its business, on its documents only.
+            data.pop("service_lines", None)
+            data.pop("services_total", None)
         return data
 
 

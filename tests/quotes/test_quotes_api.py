@@ -443,8 +443,8 @@ def test_quote_list_query_count_is_constant(seller, catalogue, page_size):
         response = client.get(f"/api/v1/quotes/?page_size={page_size}")
     assert response.status_code == 200
     assert len(response.json()["results"]) == page_size
-    # count, quotes (+customer, order), lines, products, product lines
-    assert len(queries) == 5, [q["sql"] for q in queries]
+    # count, quotes (+customer, order), lines, products, product lines, the partner's own services
+    assert len(queries) == 6, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("page_size", [1, 50])
