@@ -74,6 +74,13 @@ def _visible_customer(user, customer) -> Customer:
     return found
 
 
+def _not_another_partners(customer, partner):
+    """Parent staff quote and order for a partner: never on a customer another partner owns (one
+    record per customer; the partner's own copy of it cannot exist, so this is the last door)."""
+    if customer.owner_partner_id is not None and customer.owner_partner_id != partner.pk:
+        raise ValidationError({"customer": ["This customer is owned by another partner."]})
+
+
 def _price_book(price_book) -> PriceBook:
     book = price_book or pricing.default_price_book()
     if book is None:
@@ -181,6 +188,7 @@ def quote_create(
         partner = Partner.objects.for_user(user).filter(pk=getattr(partner, "pk", partner)).first()
         if partner is None:
             raise ValidationError({"partner": ["Choose the partner this quote is for."]})
+        _not_another_partners(customer, partner)
     book = _price_book(price_book)
     if opportunity is not None or registration is not None:
         opportunity = choose_opportunity(
@@ -657,6 +665,8 @@ def order_create(
         raise PermissionDenied("Your agreement does not let you place orders.")
     partner, by_parent = _order_partner(user, partner)
     customer = _visible_customer(user, customer)
+    if by_parent:
+        _not_another_partners(customer, partner)
     if not lines:
         raise ValidationError({"lines": ["An order needs at least one line."]})
     if external_ref and Order.objects.for_partner(partner.pk).filter(external_ref=external_ref).exists():

@@ -178,3 +178,15 @@ def test_portal_quote_form_offers_the_opportunity(client, catalogue):
     )
     assert response.status_code == 302
     assert Quote.objects.get().opportunity == opportunity
+
+
+def test_the_parent_cannot_quote_or_order_for_a_partner_on_another_partners_customer(catalogue, desk):
+    mine = make_partner(catalogue, BusinessModel.DUAL)
+    theirs = make_partner(catalogue, BusinessModel.REGISTRATION_RETENTION)
+    customer = customer_of(theirs, owner_partner=theirs)
+    api = api_as(desk)
+    quote = api.post("/api/v1/quotes/", {"customer": customer.pk, "partner": mine.pk}, format="json")
+    assert quote.status_code == 400 and "customer" in quote.json()
+    order = create_order(api, customer, [vm_line(catalogue)], partner=mine.pk)
+    assert order.status_code == 400 and "customer" in order.json()
+    assert not Order.objects.exists() and not Quote.objects.exists()
