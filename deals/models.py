@@ -564,6 +564,11 @@ class Opportunity(models.Model):
     customer = models.ForeignKey(
         "partners.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="opportunities"
     )
+    # A prospect that is not a customer yet (e.g. a referral entered as an opportunity): the customer
+    # is found or created from these, through the deal matcher, when the opportunity is won.
+    prospect_name = models.CharField(max_length=200, blank=True)
+    prospect_domain = models.CharField(max_length=253, blank=True)
+    prospect_country = models.CharField(max_length=2, blank=True, validators=[country_code])
     stage = models.CharField(max_length=20, choices=OpportunityStage.choices, default=OpportunityStage.QUALIFICATION)
     amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(max_length=3, default="USD")

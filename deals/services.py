@@ -1191,7 +1191,18 @@ def deal_registration_pre_check(
 
 # Opportunities -----------------------------------------------------------------------------------
 
-OPPORTUNITY_FIELDS = ("name", "amount", "probability", "expected_close_date", "stage", "customer", "currency")
+OPPORTUNITY_FIELDS = (
+    "name",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "stage",
+    "customer",
+    "currency",
+    "prospect_name",
+    "prospect_domain",
+    "prospect_country",
+)
 
 
 @transaction.atomic
@@ -1331,8 +1342,52 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
     )
     if opportunity.registration_id:
         _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
+    if opportunity.customer_id is None and opportunity.partner_id and opportunity.prospect_name:
+        _customer_for_won_prospect(opportunity, user=user)
     _accrue_win(opportunity, user=user)
     return opportunity
+
+
+def _customer_for_won_prospect(opportunity, *, user):
+    """A won opportunity for a prospect (a referral entered as an opportunity) gets its customer like
+    an approved referral registration: the existing account the matcher finds (never a duplicate) or
+    a new one, owned by the agreement's customer owner, with the partner's originating relationship."""
+    from partners import identity
+
+    partner = opportunity.partner
+    country = (opportunity.prospect_country or partner.country or "").upper()
+    key = identity.customer_key(name=opportunity.prospect_name, domain=opportunity.prospect_domain, country=country)
+    identity.lock_key(key)
+    matches = identity.matching_customers(key)
+    customer = next((c for c, _ in matches if identity.held_by(c, partner.pk)), None) or (
+        matches[0][0] if matches else None
+    )
+    if customer is None:
+        customer = Customer(
+            legal_name=opportunity.prospect_name,
+            domain=opportunity.prospect_domain,
+            country=country,
+            owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
+            created_by=opportunity.registered_by,
+        )
+        customer.refresh_keys()
+        customer.full_clean(validate_constraints=False)
+        identity.save_unique(customer)
+        audit.record(
+            actor=user,
+            verb="customer.create",
+            obj=customer,
+            partner=partner,
+            reason=f"Opportunity #{opportunity.pk} won.",
+        )
+    CustomerRelationship.objects.get_or_create(
+        customer=customer,
+        partner=partner,
+        kind=RelationshipKind.ORIGINATING,
+        defaults={"owner": opportunity.registered_by},
+    )
+    opportunity.customer = customer
+    opportunity.save(update_fields=["customer", "updated_at"])
 
 
 def _accrue_win(opportunity, *, user=None):

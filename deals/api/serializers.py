@@ -299,6 +299,9 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "managed_by",
             "customer",
             "customer_name",
+            "prospect_name",
+            "prospect_domain",
+            "prospect_country",
             "stage",
             "amount",
             "currency",
@@ -329,7 +332,19 @@ class OpportunityWriteSerializer(StrictModelSerializer):
 
     class Meta:
         model = Opportunity
-        fields = ["name", "customer", "amount", "currency", "probability", "expected_close_date", "stage", "owner"]
+        fields = [
+            "name",
+            "customer",
+            "prospect_name",
+            "prospect_domain",
+            "prospect_country",
+            "amount",
+            "currency",
+            "probability",
+            "expected_close_date",
+            "stage",
+            "owner",
+        ]
 
 
 class MarkWonSerializer(StrictSerializer):

@@ -142,7 +142,10 @@ def test_a_referral_entered_as_an_opportunity_earns_the_referral_fee_when_the_pa
     opportunity and won by the parent paid nothing."""
     partner = PartnerFactory(business_model=BusinessModel.REFERRAL)
     rep = partner_user(partner, PartnerRole.REP)
-    created = api_as(rep).post("/api/v1/opportunities/", {"name": "Referred deal", "amount": "1000"})
+    created = api_as(rep).post(
+        "/api/v1/opportunities/",
+        {"name": "Referred deal", "amount": "1000", "prospect_name": "Fresh Prospect GmbH", "prospect_country": "DE"},
+    )
     assert created.status_code == 201, created.json()
     opportunity = Opportunity.objects.get(pk=created.json()["id"])
     assert opportunity.managed_by == "parent"
@@ -151,6 +154,26 @@ def test_a_referral_entered_as_an_opportunity_earns_the_referral_fee_when_the_pa
     fee = Commission.objects.get(partner=partner)
     assert fee.source == "referral" and fee.source_ref == f"opportunity:{opportunity.pk}"
     assert fee.amount == Decimal("500.00")
+    # Like a referral registration, the win creates the customer, the parent's, referred by the partner.
+    opportunity.refresh_from_db()
+    customer = opportunity.customer
+    assert customer.legal_name == "Fresh Prospect GmbH" and customer.owner_partner is None
+    assert customer.relationships.get().partner == partner
+    assert api_as(rep).get(f"/api/v1/customers/{customer.pk}/").json()["status"] in ("prospect", "active")
+
+
+def test_a_won_prospect_that_exists_already_is_linked_not_duplicated(reviewer):
+    from partners.models import Customer
+
+    existing = Customer.objects.create(legal_name="Known Account", domain="known.example", country="US")
+    partner = PartnerFactory(business_model=BusinessModel.REFERRAL)
+    rep = partner_user(partner, PartnerRole.REP)
+    opportunity = deal_services.opportunity_create(
+        user=rep, name="Known", amount=Decimal("10"), prospect_name="Known Account Inc", prospect_country="US"
+    )
+    deal_services.opportunity_mark_won(user=reviewer, opportunity=opportunity)
+    opportunity.refresh_from_db()
+    assert opportunity.customer == existing and Customer.objects.count() == 1
 
 
 def test_a_referral_registration_pays_its_fee_once_even_when_its_opportunity_is_won(reviewer):
