@@ -147,3 +147,17 @@ def test_a_rep_cannot_pick_up_from_a_shared_queue():
     case.created_by = rep
     case.save()
     assert api_as(rep).post(f"{URL}{case.pk}/start-work/", {}).status_code == 403
+
+
+def test_portal_shared_queue_lists_the_case_for_both_sides_and_the_parent_takes_it(parent_support, client):
+    _partner, agent, case = shared_case()
+    for user in (agent, parent_support):
+        client.force_login(user)
+        page = client.get("/portal/cases/?view=shared").content.decode()
+        assert case.subject in page, user
+        assert "Start work" in client.get(f"/portal/cases/{case.pk}/").content.decode(), user
+    client.force_login(parent_support)
+    client.post(f"/portal/cases/{case.pk}/start-work/")
+    case.refresh_from_db()
+    assert case.owner_party == Party.PARENT and case.assignee == parent_support
+    assert CaseHandover.objects.get(case=case).kind == HandoverKind.TAKE
