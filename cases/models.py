@@ -585,6 +585,7 @@ class HandoverKind(models.TextChoices):
     HAND_BACK = "hand_back", _("Handed back")
     SLA_BREACH = "sla_breach", _("SLA breach")
     REROUTE = "reroute", _("Re-routed")
+    TAKE = "take", _("Taken from a shared queue")
 
 
 class CaseHandoverQuerySet(TenantQuerySet):

@@ -4,7 +4,7 @@ on the case when it was opened) and the party that owns the case now. Re-asserte
 from partners.access import ParentRole, PartnerRole, actor_of
 from partners.agreement import PostWinVisibility, ServiceModel
 
-from .models import SIMPLE_CATEGORIES, CommentVisibility, Party
+from .models import SIMPLE_CATEGORIES, CaseStatus, CommentVisibility, Party, QueueKind
 
 # Partner people who work cases ("agents"); reps and marketing open and follow them.
 PARTNER_AGENT_ROLES = {PartnerRole.ADMIN, PartnerRole.MANAGER, PartnerRole.SUPPORT}
@@ -44,15 +44,30 @@ def can_work(user, case) -> bool:
     what its service model lets it work (never under parent-only; under either, simple categories
     and whatever the parent handed back)."""
     actor = actor_of(user)
+    if is_shared_pickup(case):
+        # A shared queue is worked by both sides: either party's agents may pick the case up.
+        return (is_parent_agent(actor) and actor.may_see_partner(case.partner_id)) or is_partner_agent(actor, case)
     if case.owner_party == Party.PARENT:
         return is_parent_agent(actor) and (actor.sees_all_partners or actor.may_see_partner(case.partner_id))
     if not is_partner_agent(actor, case):
         return False
+    if case.queue_id and case.queue.kind == QueueKind.SHARED:
+        return True  # the partner's agent took it from the shared queue: it is the partner's to work
     if case.service_model == ServiceModel.PARENT_ONLY:
         return False
     if case.service_model == ServiceModel.EITHER:
         return case.category in SIMPLE_CATEGORIES or case.handed_back
     return True
+
+
+def is_shared_pickup(case) -> bool:
+    """A case waiting, unassigned, in a shared queue: either side may take it."""
+    return (
+        case.queue_id is not None
+        and case.queue.kind == QueueKind.SHARED
+        and case.status == CaseStatus.NEW
+        and case.assignee_id is None
+    )
 
 
 def can_escalate(user, case) -> bool:

@@ -300,6 +300,17 @@ def _partner_for(actor, user, customer, partner):
     return None
 
 
+def intake_party(service_model: str, *, opened_by_parent: bool) -> str:
+    """Who serves a new case. Parent-only: the parent; partner-only: the partner. Under the dual
+    ("either") model it depends on the channel the customer used: a case the parent's staff open
+    (the customer contacted the parent) belongs to the parent, one the partner opens to the partner."""
+    if service_model == ServiceModel.PARENT_ONLY:
+        return Party.PARENT
+    if service_model == ServiceModel.EITHER and opened_by_parent:
+        return Party.PARENT
+    return Party.PARTNER
+
+
 @transaction.atomic
 def case_open(
     *,
@@ -347,6 +358,7 @@ def case_open(
         raise ValidationError(errors)
     partner = _partner_for(actor, user, customer, partner)
     service_model = partner.agreement.service_model if partner else ServiceModel.PARENT_ONLY
+    owner_party = intake_party(service_model, opened_by_parent=actor.is_parent)
     case = Case(
         partner=partner,
         customer=customer,
@@ -359,7 +371,7 @@ def case_open(
         description=description,
         product_line=product_line,
         service_model=service_model,
-        owner_party=Party.PARENT if service_model == ServiceModel.PARENT_ONLY else Party.PARTNER,
+        owner_party=owner_party,
         created_by=user,
         created_at=timezone.now(),
     )
@@ -413,6 +425,15 @@ def case_update(*, user, case: Case, **fields) -> Case:
 # Work --------------------------------------------------------------------------------------------
 
 
+def _agent_of_shared_queue(case, assignee) -> bool:
+    agent = actor_of(assignee)
+    if agent.is_parent:
+        return permissions.is_parent_agent(agent) and agent.may_see_partner(case.partner_id)
+    return Membership.objects.filter(
+        user=assignee, partner_id=case.partner_id, is_active=True, role__in=permissions.PARTNER_AGENT_ROLES
+    ).exists()
+
+
 def _agent_of_party(case, assignee) -> bool:
     if case.owner_party == Party.PARENT:
         agent = actor_of(assignee)
@@ -424,6 +445,31 @@ def _agent_of_party(case, assignee) -> bool:
     ).exists()
 
 
+def _take_from_shared_queue(case, *, user, agent):
+    """A case in a shared queue is worked by whichever side's agent picks it up: the case becomes
+    that party's, and the hand-over history records who took it (also when the party stays)."""
+    if case.queue.kind != QueueKind.SHARED:
+        return
+    party = permissions.party_of(actor_of(agent))
+    if party is None:
+        return
+    before = case.owner_party
+    case.owner_party = party
+    if before != party:
+        case.user_grants.all().delete()
+    CaseHandover.objects.create(
+        case=case,
+        partner=case.partner,
+        kind=HandoverKind.TAKE,
+        from_party=before,
+        to_party=party,
+        from_queue=case.queue,
+        to_queue=case.queue,
+        by=user,
+        reason=f"Taken from the shared queue by {agent.get_username()}.",
+    )
+
+
 @transaction.atomic
 def case_assign(*, user, case: Case, assignee) -> Case:
     _require(permissions.can_work(user, case), "You may not work this case.")
@@ -431,6 +477,10 @@ def case_assign(*, user, case: Case, assignee) -> Case:
     _require(permissions.can_work(user, case), "You may not work this case.")
     if not case.is_open:
         raise transition_error(case.status, CaseStatus.ASSIGNED)
+    if assignee is not None and case.queue.kind == QueueKind.SHARED and permissions.is_shared_pickup(case):
+        if not _agent_of_shared_queue(case, assignee):
+            raise ValidationError({"assignee": ["Choose an agent of the partner or of the parent."]})
+        _take_from_shared_queue(case, user=user, agent=assignee)
     if assignee is None or not assignee.is_active or not _agent_of_party(case, assignee):
         raise ValidationError({"assignee": ["Choose an agent of the party that owns the case."]})
     before = case.assignee.username if case.assignee_id else None
@@ -453,6 +503,8 @@ def case_start(*, user, case: Case) -> Case:
         raise transition_error(case.status, CaseStatus.IN_PROGRESS)  # a resolved case reopens with a reason
     changes = {}
     if case.status == CaseStatus.NEW:
+        if permissions.is_shared_pickup(case):
+            _take_from_shared_queue(case, user=user, agent=user)
         case.assignee = user
         changes["assignee"] = [None, user.username]
         _move(case, CaseStatus.ASSIGNED, now)

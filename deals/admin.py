@@ -186,7 +186,7 @@ class LeadAdmin(ScopedAdmin):
     search_fields = ["company_name", "company_domain", "contact_email"]
     list_select_related = ["partner", "product_interest"]
     inlines = [OfferInline]
-    actions = ["route"]
+    actions = ["route", "take"]
     readonly_fields = ["partner", "status", "owner", "created_by", "accepted_at", "created_at"]
     exclude = ["updated_at"]
 
@@ -199,6 +199,10 @@ class LeadAdmin(ScopedAdmin):
     @admin.action(description="Route the selected leads by the routing rules")
     def route(self, request, queryset):
         _bulk(self, request, queryset, services.lead_route, "routed")
+
+    @admin.action(description="Take the selected queued leads for direct sales")
+    def take(self, request, queryset):
+        _bulk(self, request, queryset, services.lead_take, "taken for direct sales")
 
     def save_model(self, request, obj, form, change):
         if change:

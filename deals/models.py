@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partners.access import TenantQuerySet
-from partners.agreement import PipelineVisibility
 from partners.models import country_code
 
 # Leads -------------------------------------------------------------------------------------------
@@ -50,6 +49,17 @@ class LeadQuerySet(TenantQuerySet):
 
     def _partner_in(self, partner_ids):
         return Q(partner__in=sorted(partner_ids)) | Q(partner__isnull=True)
+
+    def visible_to_parent(self, actor):
+        # A partner's own leads are its pipeline: hidden from a parent that sees it only once an
+        # order is placed (pipeline_visibility), until the lead's opportunity has one.
+        from partners import pipeline
+
+        return self.exclude(
+            Q(source=LeadSource.PARTNER)
+            & pipeline.after_order()
+            & (Q(opportunity__isnull=True) | Q(opportunity__order_placed_at__isnull=True))
+        )
 
     def visible_to_partner(self, actor):
         qs = self.filter(partner=actor.partner_id)
@@ -246,6 +256,12 @@ EDITABLE_REGISTRATION_STATUSES = (RegistrationStatus.DRAFT, RegistrationStatus.R
 
 class DealRegistrationQuerySet(TenantQuerySet):
     owner_path = "created_by"
+
+    def visible_to_parent(self, actor):
+        # Before it is submitted to the parent, a registration is the partner's pipeline.
+        from partners import pipeline
+
+        return self.exclude(pipeline.after_order() & Q(submitted_at__isnull=True))
 
 
 class DealRegistration(models.Model):
@@ -516,10 +532,13 @@ class OpportunityQuerySet(TenantQuerySet):
         return Q(partner__in=sorted(partner_ids)) | Q(partner__isnull=True)
 
     def visible_to_parent(self, actor):
+        from partners import pipeline
+
         hidden = (
             Q(flow=OpportunityFlow.PARTNER_MANAGED)
-            & Q(partner__agreement__pipeline_visibility=PipelineVisibility.AFTER_ORDER)
+            & pipeline.after_order()
             & Q(order_placed_at__isnull=True)
+            & ~pipeline.order_placed_for()
         )
         return self.exclude(hidden)
 
@@ -545,6 +564,11 @@ class Opportunity(models.Model):
     customer = models.ForeignKey(
         "partners.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="opportunities"
     )
+    # A prospect that is not a customer yet (e.g. a referral entered as an opportunity): the customer
+    # is found or created from these, through the deal matcher, when the opportunity is won.
+    prospect_name = models.CharField(max_length=200, blank=True)
+    prospect_domain = models.CharField(max_length=253, blank=True)
+    prospect_country = models.CharField(max_length=2, blank=True, validators=[country_code])
     stage = models.CharField(max_length=20, choices=OpportunityStage.choices, default=OpportunityStage.QUALIFICATION)
     amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(max_length=3, default="USD")

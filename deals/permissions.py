@@ -27,6 +27,11 @@ def can_route_leads(user) -> bool:
     return actor_of(user).has_parent_role(ParentRole.CHANNEL_MANAGER, ParentRole.SALES, ParentRole.MARKETING)
 
 
+def can_take_leads(user) -> bool:
+    """Take a queued lead for the parent's own direct sales."""
+    return actor_of(user).has_parent_role(ParentRole.CHANNEL_MANAGER, ParentRole.SALES)
+
+
 def can_create_leads(user) -> bool:
     return can_route_leads(user) or can_sell(user)
 

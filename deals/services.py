@@ -18,7 +18,6 @@ from django.utils import timezone
 from partners import audit, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
-from partners.matching import normalize_company_name
 from partners.models import (
     CommissionSource,
     Customer,
@@ -169,7 +168,19 @@ def _pick(rule, candidates, rng=None):
     return rng.choices(candidates, weights=weights, k=1)[0]
 
 
+def _partners_own(lead: Lead) -> bool:
+    """A lead the partner generated itself (flow 3 of the seed): it stays with that partner, who
+    manages it; the parent can never route, forward, re-queue or close it."""
+    return lead.source == LeadSource.PARTNER
+
+
+def _refuse_partners_own(lead: Lead):
+    if _partners_own(lead):
+        raise PermissionDenied("This lead is the partner's own: it stays with the partner that created it.")
+
+
 def _offer(*, lead: Lead, partner: Partner, actor_user=None, rule=None) -> LeadOffer:
+    _refuse_partners_own(lead)
     hours = partner.tier.lead_accept_hours if partner.tier_id else DEFAULT_ACCEPT_HOURS
     now = timezone.now()
     offer = LeadOffer.objects.create(
@@ -214,6 +225,8 @@ def _to_queue(lead: Lead, *, actor_user=None, reason=""):
 
 def _route(lead: Lead, *, actor_user=None, rng=None):
     """Offer the lead to the next partner by the rules, or put it back in the parent's queue."""
+    if _partners_own(lead):
+        return None  # every path (task, periodic expiry, decline) leaves a partner's own lead alone
     rule, candidates = routing_candidates(lead)
     if not candidates:
         if lead.status != LeadStatus.NEW:
@@ -235,6 +248,7 @@ def lead_route(*, user, lead: Lead, rng=None) -> LeadOffer | None:
     """Route a lead from the parent's queue by the rules; None when no partner is eligible."""
     _require(permissions.can_route_leads(user), "You may not route leads.")
     lead = _lock_lead(lead)
+    _refuse_partners_own(lead)
     if lead.status != LeadStatus.NEW:
         raise _illegal("lead", lead.status, LeadStatus.OFFERED)
     return _route(lead, actor_user=user, rng=rng)
@@ -250,6 +264,7 @@ def lead_forward(*, user, lead: Lead, partner: Partner, reason: str = "") -> Lea
     if not Partner.objects.filter(pk=partner.pk, status=PartnerStatus.ACTIVE).exists():
         raise ValidationError({"partner": ["Leads go to active partners only."]})
     lead = _lock_lead(lead)
+    _refuse_partners_own(lead)
     if not lead.can_transition_to(LeadStatus.OFFERED):
         raise _illegal("lead", lead.status, LeadStatus.OFFERED)
     if LeadOffer.objects.filter(lead=lead, partner=partner).exists():
@@ -286,11 +301,12 @@ def lead_accept(*, user, lead: Lead) -> Opportunity:
     before = lead.status
     lead.status, lead.owner, lead.accepted_at = LeadStatus.ACCEPTED, user, now
     lead.save(update_fields=["status", "owner", "accepted_at", "updated_at"])
-    customer = Customer.objects.filter(
-        relationships__partner=lead.partner_id,
-        country=lead.country,
-        normalized_name=normalize_company_name(lead.company_name),
-    ).first()
+    # One record per customer: the lead's account is one the partner already holds (by the deal
+    # matcher's keys), or none yet; accepting a lead never creates or claims someone else's.
+    from partners import identity
+
+    key = identity.customer_key(name=lead.company_name, domain=lead.company_domain, country=lead.country)
+    customer = next((c for c, _ in identity.matching_customers(key) if identity.held_by(c, lead.partner_id)), None)
     opportunity = Opportunity.objects.create(
         partner_id=lead.partner_id,
         flow=flow,
@@ -309,6 +325,41 @@ def lead_accept(*, user, lead: Lead) -> Opportunity:
     audit.record(
         actor=user, verb="opportunity.create", obj=opportunity, partner=lead.partner_id, changes={"flow": flow}
     )
+    return opportunity
+
+
+@transaction.atomic
+def lead_take(*, user, lead: Lead) -> Opportunity:
+    """The parent takes a lead from its queue for its own direct sales (the seed: a lead is assigned
+    to a partner or to the parent company): the lead is accepted by the parent and becomes a direct
+    opportunity worked by the taker."""
+    _require(permissions.can_take_leads(user), "Only the parent's sales side takes leads for direct sales.")
+    lead = _lock_lead(lead)
+    if lead.partner_id is not None or not lead.can_transition_to(LeadStatus.ACCEPTED):
+        raise ValidationError(
+            {"status": ["Only a lead waiting in the parent's queue can be taken for direct sales."]},
+            code="illegal_transition",
+        )
+    before = lead.status
+    lead.status, lead.owner, lead.accepted_at = LeadStatus.ACCEPTED, user, timezone.now()
+    lead.save(update_fields=["status", "owner", "accepted_at", "updated_at"])
+    from partners import identity
+
+    key = identity.customer_key(name=lead.company_name, domain=lead.company_domain, country=lead.country)
+    matches = identity.matching_customers(key)
+    opportunity = Opportunity.objects.create(
+        partner=None,
+        flow=OpportunityFlow.DIRECT,
+        managed_by=ManagedBy.PARENT,
+        name=f"{lead.company_name} ({lead.product_interest or 'lead'})"[:200],
+        customer=matches[0][0] if matches else None,
+        amount=Decimal("0.00"),
+        probability=DEFAULT_PROBABILITY[OpportunityStage.QUALIFICATION],
+        owner=user,
+        lead=lead,
+    )
+    audit.record(actor=user, verb="lead.take", obj=lead, partner=None, changes={"status": [before, lead.status]})
+    audit.record(actor=user, verb="opportunity.create", obj=opportunity, partner=None, changes={"flow": "direct"})
     return opportunity
 
 
@@ -339,7 +390,7 @@ def lead_disqualify(*, user, lead: Lead, reason: str) -> Lead:
     actor = actor_of(user)
     own_new = lead.status == LeadStatus.NEW and lead.partner_id is not None and lead.partner_id == actor.partner_id
     _require(
-        permissions.can_route_leads(user) or (own_new and permissions.can_sell(user)),
+        (permissions.can_route_leads(user) and not _partners_own(lead)) or (own_new and permissions.can_sell(user)),
         "You may not disqualify this lead.",
     )
     if not (reason or "").strip():
@@ -464,7 +515,7 @@ def find_conflicts(*, key: DealKey, partner_id, exclude_registration_id=None) ->
                 )
             )
     customer_match = Q(customer__country=key.country) & (
-        Q(customer__normalized_name=key.name) | _domain_q("customer__domain", key.domain)
+        Q(customer__normalized_name=key.name) | (Q(customer__domain_key=key.domain) if key.domain else Q(pk__in=[]))
     )
     for opportunity in (
         Opportunity.objects.filter(partner__isnull=True, stage__in=OPEN_STAGES)
@@ -487,7 +538,7 @@ def find_conflicts(*, key: DealKey, partner_id, exclude_registration_id=None) ->
     held = CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id=partner_id)
     customers = (
         Customer.objects.filter(country=key.country)
-        .filter(Q(normalized_name=key.name) | _domain_q("domain", key.domain))
+        .filter(Q(normalized_name=key.name) | (Q(domain_key=key.domain) if key.domain else Q(pk__in=[])))
         .exclude(Exists(held))
         .exclude(owner_partner_id=partner_id)
         .select_related("owner_partner")
@@ -695,22 +746,21 @@ def _blocking(registration, conflicts) -> str | None:
 
 
 def _ensure_customer(registration) -> Customer:
+    """The registration's customer: the one it names, else the existing account the matcher finds
+    (one record per customer: never a duplicate), else a new one. Linking to an account the partner
+    does not hold yet is reached only through an approver's override (see approval_conflicts)."""
+    from partners import identity
+
     partner = registration.partner
     customer = registration.customer
     if customer is None:
-        # The same account may already exist as one of the parent's own customers: link to it
-        # rather than create a duplicate. Another partner's customer is never linked.
-        key = registration_key(registration, products=())
-        for candidate in (
-            Customer.objects.filter(country=key.country, owner_partner__isnull=True)
-            .filter(Q(normalized_name=key.name) | _domain_q("domain", key.domain))
-            .order_by("pk")
-        ):
-            if match_reasons(
-                key, DealKey.of(name=candidate.legal_name, domain=candidate.domain, country=candidate.country)
-            ):
-                customer = candidate
-                break
+        key = identity.customer_key(
+            name=registration.customer_name, domain=registration.customer_domain, country=registration.customer_country
+        )
+        identity.lock_key(key)
+        matches = identity.matching_customers(key)
+        held = [c for c, _ in matches if identity.held_by(c, partner.pk)]
+        customer = (held or [c for c, _ in matches] or [None])[0]
     if customer is None:
         customer = Customer(
             legal_name=registration.customer_name,
@@ -719,8 +769,9 @@ def _ensure_customer(registration) -> Customer:
             owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
             created_by=registration.created_by,
         )
-        customer.full_clean()
-        customer.save()
+        customer.refresh_keys()
+        customer.full_clean(validate_constraints=False)
+        identity.save_unique(customer)
         audit.record(
             actor=None,
             verb="customer.create",
@@ -737,11 +788,48 @@ def _ensure_customer(registration) -> Customer:
     return customer
 
 
+def approval_conflicts(conflicts) -> list[Conflict]:
+    """Conflicts an approval may pass only with an approver's explicit override: an account held by
+    the parent or another partner, or the parent's own open direct opportunity for it."""
+    return [c for c in conflicts if c.kind in (ConflictKind.CUSTOMER, ConflictKind.OPPORTUNITY)]
+
+
+def _close_superseded_direct(opportunities, *, user, registration, reason):
+    """An override hands the deal to the partner: the parent's direct opportunity for the same
+    customer closes (lost, superseded), so one sale is pursued once."""
+    for opportunity in opportunities:
+        opportunity = _lock_opportunity(opportunity)
+        if not opportunity.is_open:
+            continue
+        opportunity.stage, opportunity.probability, opportunity.closed_at = (
+            OpportunityStage.CLOSED_LOST,
+            0,
+            timezone.now(),
+        )
+        opportunity.lost_reason = f"Superseded by approved registration #{registration.pk} (override)."[:300]
+        opportunity.save()
+        audit.record(
+            actor=user,
+            verb="opportunity.superseded",
+            obj=opportunity,
+            partner=None,
+            changes={"stage": [None, opportunity.stage]},
+            reason=reason,
+        )
+
+
 @transaction.atomic
-def deal_registration_approve(*, user, registration: DealRegistration, reason: str = "") -> DealRegistration:
+def deal_registration_approve(
+    *, user, registration: DealRegistration, reason: str = "", override_conflicts: bool = False
+) -> DealRegistration:
     """Approve (or, above the second-approval threshold, record the first of two approvals). On
     approval the protection window starts, the customer and the opportunity are created by the
-    agreement's flow, and a referral fee accrues when the agreement pays one."""
+    agreement's flow, and a referral fee accrues when the agreement pays one.
+
+    A registration that conflicts with an account held by the parent or another partner, or with
+    the parent's open direct pipeline, is refused (400 naming the conflicts) unless the approver
+    overrides with a reason: the registration then links to the existing account (never a second
+    record) and the parent's direct opportunity for it closes as superseded."""
     _require(permissions.can_review_registrations(user), "You may not approve registrations.")
     _lock_keys(registration_key(DealRegistration.objects.get(pk=registration.pk)))
     registration = (
@@ -757,6 +845,20 @@ def deal_registration_approve(*, user, registration: DealRegistration, reason: s
     blocked = _blocking(registration, conflicts)
     if blocked:
         raise ValidationError({"status": [blocked]}, code="conflict")
+    overridden = approval_conflicts(conflicts)
+    if overridden and not override_conflicts:
+        raise ValidationError(
+            {
+                "override_conflicts": [
+                    "This registration conflicts with: "
+                    + "; ".join(c.detail for c in overridden)
+                    + ". Approve with override_conflicts and a reason, or reject it."
+                ]
+            },
+            code="conflict",
+        )
+    if overridden and not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why the conflict is overridden."]})
     now = timezone.now()
     if registration.estimated_value > second_approval_threshold():
         if registration.first_approved_by_id is None:
@@ -773,6 +875,21 @@ def deal_registration_approve(*, user, registration: DealRegistration, reason: s
     registration.decided_by, registration.decided_at, registration.decision_reason = user, now, reason
     registration.approved_at = now
     registration.protected_until = now + timedelta(days=days)
+    if overridden:
+        registration.customer = registration.customer or next((c.customer for c in overridden if c.customer), None)
+        audit.record(
+            actor=user,
+            verb="deal_registration.override",
+            obj=registration,
+            changes={"conflicts": [None, [c.detail for c in overridden]]},
+            reason=reason,
+        )
+        _close_superseded_direct(
+            [c.opportunity for c in overridden if c.opportunity is not None],
+            user=user,
+            registration=registration,
+            reason=reason,
+        )
     registration.customer = _ensure_customer(registration)
     registration.save()
     agreement = partner.agreement
@@ -1074,7 +1191,18 @@ def deal_registration_pre_check(
 
 # Opportunities -----------------------------------------------------------------------------------
 
-OPPORTUNITY_FIELDS = ("name", "amount", "probability", "expected_close_date", "stage", "customer", "currency")
+OPPORTUNITY_FIELDS = (
+    "name",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "stage",
+    "customer",
+    "currency",
+    "prospect_name",
+    "prospect_domain",
+    "prospect_country",
+)
 
 
 @transaction.atomic
@@ -1214,22 +1342,147 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
     )
     if opportunity.registration_id:
         _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
+    if opportunity.customer_id is None and opportunity.partner_id and opportunity.prospect_name:
+        _customer_for_won_prospect(opportunity, user=user)
+    _accrue_win(opportunity, user=user)
+    return opportunity
+
+
+def _customer_for_won_prospect(opportunity, *, user):
+    """A won opportunity for a prospect (a referral entered as an opportunity) gets its customer like
+    an approved referral registration: the existing account the matcher finds (never a duplicate) or
+    a new one, owned by the agreement's customer owner, with the partner's originating relationship."""
+    from partners import identity
+
     partner = opportunity.partner
-    if partner is not None:
-        agreement = partner.agreement
-        if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
-            ledger.commission_accrue(
-                partner=partner,
-                source=CommissionSource.CLOSED_DEAL,
-                source_ref=f"opportunity:{opportunity.pk}",
-                amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
-                base_amount=opportunity.amount,
-                rate=agreement.commission_rate,
-                actor=user,
-                customer=opportunity.customer,
-                description=f"Closed deal: {opportunity.name}",
-                currency=opportunity.currency,
-            )
+    country = (opportunity.prospect_country or partner.country or "").upper()
+    key = identity.customer_key(name=opportunity.prospect_name, domain=opportunity.prospect_domain, country=country)
+    identity.lock_key(key)
+    matches = identity.matching_customers(key)
+    customer = next((c for c, _ in matches if identity.held_by(c, partner.pk)), None) or (
+        matches[0][0] if matches else None
+    )
+    if customer is None:
+        customer = Customer(
+            legal_name=opportunity.prospect_name,
+            domain=opportunity.prospect_domain,
+            country=country,
+            owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
+            created_by=opportunity.registered_by,
+        )
+        customer.refresh_keys()
+        customer.full_clean(validate_constraints=False)
+        identity.save_unique(customer)
+        audit.record(
+            actor=user,
+            verb="customer.create",
+            obj=customer,
+            partner=partner,
+            reason=f"Opportunity #{opportunity.pk} won.",
+        )
+    CustomerRelationship.objects.get_or_create(
+        customer=customer,
+        partner=partner,
+        kind=RelationshipKind.ORIGINATING,
+        defaults={"owner": opportunity.registered_by},
+    )
+    opportunity.customer = customer
+    opportunity.save(update_fields=["customer", "updated_at"])
+
+
+def _accrue_win(opportunity, *, user=None):
+    """One sale, one commission, keyed on the opportunity whichever path won it (a manual close or
+    an order's fulfilment): a percentage of the won amount when the agreement pays on close; the
+    referral fee when it pays on referral and no approved registration paid it already."""
+    partner = opportunity.partner
+    if partner is None:
+        return None
+    agreement = partner.agreement
+    if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
+        return ledger.commission_accrue(
+            partner=partner,
+            source=CommissionSource.CLOSED_DEAL,
+            source_ref=f"opportunity:{opportunity.pk}",
+            amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
+            base_amount=opportunity.amount,
+            rate=agreement.commission_rate,
+            actor=user,
+            customer=opportunity.customer,
+            description=f"Closed deal: {opportunity.name}",
+            currency=opportunity.currency,
+        )
+    if (
+        agreement.commission_model == CommissionModel.ON_REFERRAL
+        and agreement.referral_fee > 0
+        and opportunity.registration_id is None
+    ):
+        return ledger.commission_accrue(
+            partner=partner,
+            source=CommissionSource.REFERRAL,
+            source_ref=f"opportunity:{opportunity.pk}",
+            amount=agreement.referral_fee,
+            actor=user,
+            customer=opportunity.customer,
+            description=f"Referral fee: {opportunity.name}",
+            currency=opportunity.currency,
+        )
+    return None
+
+
+@transaction.atomic
+def opportunity_win_by_order(*, order) -> Opportunity:
+    """System, on an order's fulfilment: the order proves the sale. Its opportunity closes as won at
+    the order's value (and its registration as won); an order placed without one gets one, so that
+    every sale is keyed on an opportunity and accrues one commission. Safe to run twice."""
+    from quotes.models import Order
+
+    if order.opportunity_id is None:
+        partner = order.partner
+        handed = partner.agreement.customer_owner == CustomerOwner.PARENT
+        seller = order.created_by if order.created_by_id and not order.placed_by_parent else None
+        opportunity = Opportunity.objects.create(
+            partner=partner,
+            flow=OpportunityFlow.HANDED_TO_PARENT if handed else OpportunityFlow.PARTNER_MANAGED,
+            managed_by=ManagedBy.PARENT if handed else ManagedBy.PARTNER,
+            name=f"Order {order.number} for {order.customer}"[:200],
+            customer=order.customer,
+            amount=order.total,
+            currency=order.currency,
+            owner=None if handed else seller,
+            registered_by=seller,
+            order_placed_at=timezone.now(),
+        )
+        Order.objects.filter(pk=order.pk).update(opportunity=opportunity)
+        order.opportunity = opportunity
+        audit.record(
+            actor=None,
+            verb="opportunity.create",
+            obj=opportunity,
+            partner=partner,
+            changes={"flow": opportunity.flow},
+            reason=f"Order {order.number} was placed without an opportunity.",
+        )
+    opportunity = _lock_opportunity(order.opportunity)
+    if opportunity.is_open:
+        before = opportunity.stage
+        opportunity.amount = _money(order.total)
+        opportunity.customer = opportunity.customer or order.customer
+        opportunity.stage, opportunity.probability = OpportunityStage.CLOSED_WON, 100
+        opportunity.closed_at = timezone.now()
+        opportunity.order_placed_at = opportunity.order_placed_at or opportunity.closed_at
+        opportunity.save()
+        audit.record(
+            actor=None,
+            verb="opportunity.won",
+            obj=opportunity,
+            partner=opportunity.partner_id,
+            changes={"stage": [before, opportunity.stage], "amount": [None, str(opportunity.amount)]},
+            reason=f"Order {order.number} fulfilled.",
+        )
+        if opportunity.registration_id:
+            _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=None)
+    if opportunity.stage == OpportunityStage.CLOSED_WON:
+        _accrue_win(opportunity)
     return opportunity
 
 

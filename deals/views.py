@@ -15,7 +15,7 @@ from partners.views import apply_form_errors, paginate, portal_view
 
 from . import permissions, selectors, services
 from .forms import LINE_ROWS, RegistrationForm
-from .models import EDITABLE_REGISTRATION_STATUSES, LeadStatus, OpportunityStage, RegistrationStatus
+from .models import EDITABLE_REGISTRATION_STATUSES, LeadSource, LeadStatus, OpportunityStage, RegistrationStatus
 
 
 def _errors(request, exc):
@@ -68,9 +68,10 @@ def lead_detail(request, pk):
             "offers": selectors.lead_offers(user=request.user, lead=lead) if actor.is_parent else [],
             "can_answer": permissions.can_answer_offer(request.user, lead) and lead.status == LeadStatus.OFFERED,
             "can_route": can_route,
+            "can_take": permissions.can_take_leads(request.user),
             "can_disqualify": lead.status in (LeadStatus.NEW, LeadStatus.OFFERED)
             and (
-                can_route
+                (can_route and lead.source != LeadSource.PARTNER)
                 or (
                     permissions.can_sell(request.user)
                     and lead.partner_id == actor.partner_id
@@ -99,6 +100,10 @@ def lead_action(request, pk, verb):
             services.lead_decline(user=request.user, lead=lead, reason=request.POST.get("reason", ""))
             messages.success(request, "Lead declined.")
             return redirect("deals:lead-list")
+        if verb == "take":
+            opportunity = services.lead_take(user=request.user, lead=lead)
+            messages.success(request, "Lead taken for direct sales: it is now your opportunity.")
+            return redirect("deals:opportunity-detail", pk=opportunity.pk)
         if verb == "route":
             offer = services.lead_route(user=request.user, lead=lead)
             messages.success(request, f"Offered to {offer.partner}." if offer else "No eligible partner: still queued.")
@@ -283,6 +288,8 @@ def registration_action(request, pk, verb):
     kwargs = {name: request.POST.get(name, "") for name in names}
     if "days" in kwargs:
         kwargs["days"] = int(kwargs["days"]) if kwargs["days"].isdigit() else 0
+    if verb == "approve":
+        kwargs["override_conflicts"] = request.POST.get("override_conflicts") in ("on", "true", "1")
     if verb.endswith("-extension") and verb != "request-extension":
         kwargs["approve"] = verb == "approve-extension"
     try:

@@ -13,6 +13,7 @@ from .models import (
     Agreement,
     AuditEvent,
     Customer,
+    CustomerClaim,
     CustomerRelationship,
     Membership,
     Partner,
@@ -294,13 +295,29 @@ class RelationshipInline(ScopedInline):
         return False
 
 
+class CustomerAdminForm(forms.ModelForm):
+    def clean(self):
+        from . import identity
+
+        cleaned = super().clean()
+        key = identity.customer_key(
+            name=cleaned.get("legal_name") or "",
+            domain=cleaned.get("domain") or "",
+            country=cleaned.get("country") or "",
+        )
+        if identity.matching_customers(key, exclude_pk=self.instance.pk):
+            raise forms.ValidationError("This customer exists already in the channel; one account is one record.")
+        return cleaned
+
+
 @admin.register(Customer)
 class CustomerAdmin(ScopedAdmin):
+    form = CustomerAdminForm
     list_display = ["legal_name", "domain", "country", "status", "owner_partner", "created_at"]
     list_filter = ["status", "country", "size"]
     search_fields = ["legal_name", "normalized_name", "domain"]
     list_select_related = ["owner_partner"]
-    readonly_fields = ["normalized_name", "owner_partner", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["normalized_name", "domain_key", "owner_partner", "created_by", "created_at", "updated_at"]
     inlines = [RelationshipInline]
 
     def has_delete_permission(self, request, obj=None):
@@ -357,3 +374,40 @@ class AuditEventAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CustomerClaim)
+class CustomerClaimAdmin(ScopedAdmin):
+    """Partners' requests for accounts that exist already: link the partner to the account or reject."""
+
+    list_display = ["legal_name", "country", "partner", "matched_customer", "status", "created_at"]
+    list_filter = ["status", "partner"]
+    list_select_related = ["partner", "matched_customer"]
+    actions = ["link", "reject"]
+    readonly_fields = [f.name for f in CustomerClaim._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request, queryset, func, done):
+        from . import identity
+
+        count = 0
+        for claim in queryset:
+            count += (
+                self.run_service(request, getattr(identity, func), claim=claim, reason="Decided in the admin.")
+                is not None
+            )
+        if count:
+            self.message_user(request, f"{count} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Link the partner to the existing customer")
+    def link(self, request, queryset):
+        self._decide(request, queryset, "customer_claim_link", "linked")
+
+    @admin.action(description="Reject the request")
+    def reject(self, request, queryset):
+        self._decide(request, queryset, "customer_claim_reject", "rejected")

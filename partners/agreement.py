@@ -183,55 +183,72 @@ PRESETS = {
 }
 
 
+def _amount(value) -> str:
+    """10.00 → "10", 7.50 → "7.5": how a person writes a rate."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def describe(agreement) -> list[str]:
-    """The agreement in words, as the portal shows it to the partner ("your program lets you…")."""
-    lines = []
-    owner = {
-        CustomerOwner.PARENT: "Customers you bring are owned by {parent} after registration.",
-        CustomerOwner.PARTNER: "You own the customer relationship after registration.",
-        CustomerOwner.SHARED: "You and {parent} share responsibility for your customers.",
-    }[agreement.customer_owner]
-    lines.append(owner)
-    lines.append(
+    """The agreement in words, as the portal shows it to the partner ("your program lets you…"): one
+    sentence for every dimension. `{parent}` stands for the parent's name (or "your provider" where
+    the parent is invisible), `{brand}` for the partner's own brand."""
+    lines = [
+        {
+            CustomerOwner.PARENT: "Customers you bring are owned by {parent} after registration.",
+            CustomerOwner.PARTNER: "You own the customer relationship after registration.",
+            CustomerOwner.SHARED: "You and {parent} share responsibility for your customers.",
+        }[agreement.customer_owner],
+        {
+            CustomerAwareness.REFERRED: "Your customers know that you referred them to {parent}.",
+            CustomerAwareness.PARTNER_INVISIBLE: "Your customers deal with {parent}; you stay in the background.",
+            CustomerAwareness.AWARE: "Your customers know you as their partner for {parent}'s services.",
+            CustomerAwareness.EITHER: "You decide per customer whether it deals with you, with {parent} or with both.",
+            CustomerAwareness.PARTNER_ONLY: "Your customers know only {brand}; your provider stays invisible to them.",
+        }[agreement.customer_awareness],
         {
             PostWinVisibility.STATUS_ONLY: "After a win you see the status of what you referred and your own "
             "commission.",
             PostWinVisibility.BASIC: "After a win you see the basic account and its initial order.",
             PostWinVisibility.FULL: "You see everything about your customers.",
-        }[agreement.post_win_visibility]
-    )
-    lines.append(
+        }[agreement.post_win_visibility],
         {
             QuoteAccess.NONE: "{parent} prepares quotes; you can request one for your customer.",
-            QuoteAccess.INITIAL_ORDER: "You can quote and order the initial order of a customer you registered.",
-            QuoteAccess.SELF_SERVICE: "You quote and order for your customers yourself.",
-            QuoteAccess.SELF_SERVICE_BRANDED: "You quote and order yourself; quotes carry only your brand.",
-        }[agreement.quote_access]
-    )
-    lines.append(
+            QuoteAccess.INITIAL_ORDER: "You can quote the initial order of a customer you registered.",
+            QuoteAccess.SELF_SERVICE: "You quote for your customers yourself.",
+            QuoteAccess.SELF_SERVICE_BRANDED: "You quote for your customers yourself; quotes carry only the "
+            "{brand} brand.",
+        }[agreement.quote_access],
+        {
+            OrderAccess.NONE: "{parent} places the orders for the customers you bring.",
+            OrderAccess.INITIAL_ONLY: "You place a customer's initial order; {parent} handles the orders after it.",
+            OrderAccess.FULL: "You place every order for your customers.",
+        }[agreement.order_access],
         {
             ServiceModel.PARENT_ONLY: "Customer service is provided by {parent}; you can open cases and follow "
             "their status.",
-            ServiceModel.EITHER: "Your agents take simple cases and escalate complex ones to {parent}.",
+            ServiceModel.EITHER: "Customers who contact you are served by your agents, who take simple cases and "
+            "escalate complex ones to {parent}; customers who contact {parent} are served by {parent}.",
             ServiceModel.PARTNER_ONLY: "You provide all customer service; {parent} sees cases for oversight.",
-        }[agreement.service_model]
-    )
+        }[agreement.service_model],
+    ]
     if agreement.renewal_owner == RenewalOwner.PARENT:
-        lines.append(
-            "{parent} renews your customers"
-            + (" and pays you a renewal commission." if agreement.renewal_commission else ".")
-        )
+        lines.append("{parent} renews your customers.")
     elif agreement.renewal_owner == RenewalOwner.PARTNER:
         lines.append("You own your customers' renewals.")
     else:
         lines.append(
             f"Renewals are yours exclusively for {agreement.renewal_exclusive_days} days before the contract "
-            "ends; after that {{parent}} may pursue them too."
+            "ends; after that {parent} may pursue them too."
         )
+    if agreement.renewal_commission:
+        lines.append("When {parent} renews one of your customers, you earn a renewal commission.")
+    else:
+        lines.append("No renewal commission is paid on renewals {parent} makes.")
     lines.append(
         {
             CommissionModel.ON_REFERRAL: f"You earn a fee of {agreement.referral_fee} per accepted referral.",
-            CommissionModel.ON_CLOSE: f"You earn {agreement.commission_rate}% commission on closed deals.",
+            CommissionModel.ON_CLOSE: f"You earn {_amount(agreement.commission_rate)}% commission on closed deals.",
             CommissionModel.MARGIN: "You earn through your margin (discount); no commission is paid.",
         }[agreement.commission_model]
     )
@@ -239,5 +256,14 @@ def describe(agreement) -> list[str]:
         lines.append("{parent} sees your pipeline only once an order is placed.")
     else:
         lines.append("{parent} sees your pipeline.")
-    lines.append(dict(MarketingModel.choices)[agreement.marketing_model] + ".")
+    lines.append(
+        {
+            MarketingModel.PARENT_LED: "{parent} runs the marketing and passes the leads it generates to you.",
+            MarketingModel.PARENT_COLLATERAL: "You market with {parent}'s collateral only, co-branded with your "
+            "contact details.",
+            MarketingModel.PARTNER_LED: "You run your own marketing and may use {parent}'s content.",
+            MarketingModel.EITHER: "Marketing is done by you, by {parent}, or by both together.",
+            MarketingModel.PARTNER_BRAND: "You run your own marketing under your own brand, {brand}.",
+        }[agreement.marketing_model]
+    )
     return lines

@@ -193,7 +193,8 @@ class Agreement(models.Model):
     def describe(self) -> list[str]:
         # A white-label partner's portal never names the parent: it is "your provider" there.
         parent = settings.PARENT_COMPANY_NAME if self.parent_brand_visible else "your provider"
-        lines = [line.replace("{parent}", parent) for line in terms.describe(self)]
+        brand = self.partner.brand_name
+        lines = [line.replace("{parent}", parent).replace("{brand}", brand) for line in terms.describe(self)]
         return [line[0].upper() + line[1:] for line in lines]
 
 
@@ -285,6 +286,9 @@ class Customer(models.Model):
     legal_name = models.CharField(max_length=200)
     normalized_name = models.CharField(max_length=200, editable=False, db_index=True)
     domain = models.CharField(max_length=253, blank=True, db_index=True, help_text="Web domain, e.g. contoso.com")
+    # The registrable domain ("sales.contoso.com" is "contoso.com"): with the normalised name, the
+    # key that makes one customer one record (unique per country, see Meta.constraints).
+    domain_key = models.CharField(max_length=253, blank=True, editable=False, default="")
     country = models.CharField(max_length=2, validators=[country_code])
     industry = models.CharField(max_length=80, blank=True)
     size = models.CharField(max_length=10, choices=CustomerSize.choices, blank=True)
@@ -308,14 +312,27 @@ class Customer(models.Model):
     class Meta:
         ordering = ["legal_name"]
         indexes = [models.Index(fields=["country", "normalized_name"])]
+        constraints = [
+            # One record per customer: the deal matcher's keys are unique in the customer base.
+            models.UniqueConstraint(fields=["country", "normalized_name"], name="customer_one_per_name"),
+            models.UniqueConstraint(
+                fields=["country", "domain_key"], condition=~Q(domain_key=""), name="customer_one_per_domain"
+            ),
+        ]
 
     def __str__(self):
         return self.legal_name
 
     def save(self, *args, **kwargs):
+        self.refresh_keys()
+        super().save(*args, **kwargs)
+
+    def refresh_keys(self):
+        from .matching import registrable_domain
+
         self.normalized_name = normalize_company_name(self.legal_name)
         self.domain = normalize_domain(self.domain)
-        super().save(*args, **kwargs)
+        self.domain_key = registrable_domain(self.domain)
 
 
 class RelationshipKind(models.TextChoices):
@@ -503,3 +520,50 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.title} → {self.recipient}"
+
+
+class CustomerClaimStatus(models.TextChoices):
+    PENDING = "pending", _("Pending the parent's decision")
+    LINKED = "linked", _("Linked to the existing customer")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CustomerClaimQuerySet(TenantQuerySet):
+    owner_path = "requested_by"
+
+
+class CustomerClaim(models.Model):
+    """A partner asked for a customer that already exists in the channel (another partner's or the
+    parent's): one record per customer, so the request waits for the parent, who links the partner to
+    the existing account or rejects it. The partner never learns whose the match is."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_claims")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    legal_name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True)
+    country = models.CharField(max_length=2, validators=[country_code])
+    matched_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
+    reasons = models.JSONField(default=list, help_text="Why it matched: name, domain.")
+    status = models.CharField(max_length=10, choices=CustomerClaimStatus.choices, default=CustomerClaimStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CustomerClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["partner", "-created_at"]), models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "matched_customer"], condition=Q(status="pending"), name="customer_claim_one_pending"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Claim {self.pk}: {self.partner} asks for {self.legal_name}"

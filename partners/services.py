@@ -288,19 +288,31 @@ CUSTOMER_FIELDS = ("legal_name", "domain", "country", "industry", "size", "statu
 
 
 @transaction.atomic
-def customer_create(*, user, legal_name, country, domain="", industry="", size="", owner=None) -> Customer:
+def customer_create(*, user, legal_name, country, domain="", industry="", size="", owner=None):
     """A new end-customer account. Created by a partner user, it starts an originating relationship
-    of that partner, managed by the creating user (or `owner`)."""
+    of that partner, managed by the creating user (or `owner`).
+
+    One record per customer (partners/identity.py): when the account exists already, the partner's
+    request returns the record it already holds, or becomes a CustomerClaim for the parent to decide
+    (the return value is then the claim); the parent is told the customer exists (400)."""
+    from . import identity
+
     actor = actor_of(user)
     if not permissions.can_create_customer(user):
         raise PermissionDenied("You may not create customers.")
     customer = Customer(
         legal_name=legal_name, country=country, domain=domain, industry=industry, size=size, created_by=user
     )
+    customer.refresh_keys()
+    customer.full_clean(validate_constraints=False)
+    key = identity.customer_key(name=customer.legal_name, domain=customer.domain, country=customer.country)
+    identity.lock_key(key)
+    matches = identity.matching_customers(key)
+    if matches:
+        return identity.customer_matched(actor=actor, user=user, customer=customer, matches=matches)
     if actor.is_partner and actor.agreement.customer_owner != "parent":
         customer.owner_partner = actor.partner
-    customer.full_clean()
-    customer.save()
+    identity.save_unique(customer)
     if actor.is_partner:
         CustomerRelationship.objects.create(
             customer=customer, partner=actor.partner, kind=RelationshipKind.ORIGINATING, owner=owner or user
@@ -317,6 +329,8 @@ def customer_create(*, user, legal_name, country, domain="", industry="", size="
 
 @transaction.atomic
 def customer_update(*, user, customer: Customer, **fields) -> Customer:
+    from . import identity
+
     if not permissions.can_edit_customer(user, customer):
         raise PermissionDenied("You may not change this customer.")
     unknown = set(fields) - set(CUSTOMER_FIELDS)
@@ -326,8 +340,18 @@ def customer_update(*, user, customer: Customer, **fields) -> Customer:
     before = _snapshot(customer, fields)
     for name, value in fields.items():
         setattr(customer, name, value)
-    customer.full_clean()
-    customer.save()
+    customer.refresh_keys()
+    customer.full_clean(validate_constraints=False)
+    if {"legal_name", "domain", "country"} & set(fields):
+        # Renaming a customer into another one would make two records of one account.
+        key = identity.customer_key(name=customer.legal_name, domain=customer.domain, country=customer.country)
+        identity.lock_key(key)
+        if identity.matching_customers(key, exclude_pk=customer.pk):
+            raise ValidationError(
+                {"legal_name": ["Another customer record has this name or domain; ask the parent to merge them."]},
+                code="duplicate_customer",
+            )
+    identity.save_unique(customer)
     changes = audit.diff(before, _snapshot(customer, fields))
     if changes:
         audit.record(actor=user, verb="customer.update", obj=customer, partner=actor_of(user).partner, changes=changes)

@@ -13,7 +13,7 @@ from . import permissions, selectors, services
 from .access import PartnerRole, actor_of
 from .agreement import BusinessModel, PostWinVisibility
 from .forms import BrandingForm, CustomerForm, InviteForm
-from .models import CustomerStatus, PartnerStatus
+from .models import CustomerClaim, CustomerStatus, PartnerStatus
 from .portal import HOME_CARDS
 
 
@@ -195,7 +195,19 @@ def customer_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(user=request.user, **form.cleaned_data)
-            messages.success(request, f"{customer} added.")
+            if isinstance(customer, CustomerClaim):
+                # One record per customer: the account exists elsewhere in the channel, and whose it
+                # is stays confidential; the parent decides.
+                messages.info(
+                    request,
+                    f"This account is already a customer in the channel. Your request #{customer.pk} was sent "
+                    "for a decision; you will see the customer here if you are linked to it.",
+                )
+                return redirect("portal:customer-list")
+            if getattr(customer, "already_held", False):
+                messages.info(request, f"{customer} is already one of your customers.")
+            else:
+                messages.success(request, f"{customer} added.")
             return redirect("portal:customer-detail", pk=customer.pk)
         except ValidationError as exc:
             apply_form_errors(form, exc)

@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "quotes.models.OrderStatus",
         "ProvisioningStatusEnum": "quotes.models.ProvisioningStatus",
         "CaseStatusEnum": "cases.models.CaseStatus",
+        "CustomerClaimStatusEnum": "partners.models.CustomerClaimStatus",
     },
 }
 

@@ -33,6 +33,13 @@ def document_brand(partner) -> dict:
 def render_quote_document(quote, request=None) -> str:
     return render_to_string(
         "quotes/document.html",
-        {"quote": quote, "lines": list(quote.lines.all()), "doc": document_brand(quote.partner)},
+        {
+            "quote": quote,
+            "lines": list(quote.lines.all()),
+            # The partner's own services appear on its documents only (never on an order or provisioning).
+            "service_lines": list(quote.service_lines.all()),
+            "grand_total": quote.total + quote.services_total,
+            "doc": document_brand(quote.partner),
+        },
         request=None,
     )

@@ -13,10 +13,17 @@ class QuoteForm(forms.Form):
     )
     terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    opportunity = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="The opportunity this quote is for; its order closes it as won."
+    )
 
-    def __init__(self, *args, customers, partners, price_books, is_request=False, **kwargs):
+    def __init__(self, *args, customers, partners, price_books, is_request=False, opportunities=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
+        if opportunities is None:
+            del self.fields["opportunity"]
+        else:
+            self.fields["opportunity"].queryset = opportunities
         self.fields["price_book"].queryset = price_books
         if partners is None:
             del self.fields["partner"]
@@ -46,3 +53,12 @@ class LineForm(forms.Form):
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products
+
+
+class ServiceLineForm(forms.Form):
+    """One of a white-label partner's own services on its quote."""
+
+    description = forms.CharField(max_length=200)
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    unit_price = forms.DecimalField(min_value=Decimal("0"), decimal_places=2, max_digits=12)
+    tax_category = forms.CharField(max_length=40, help_text="Your tax category for this service.")

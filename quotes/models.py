@@ -307,10 +307,14 @@ class QuoteQuerySet(TenantQuerySet):
     owner_path = "created_by"
 
     def visible_to_parent(self, actor):
-        # A partner whose pipeline the parent sees only once an order is placed keeps its drafts.
-        return self.exclude(
-            Q(status__in=[_S.DRAFT, _S.RETURNED]) & Q(partner__agreement__pipeline_visibility="after_order")
+        # A partner whose pipeline the parent sees only once an order is placed keeps its quotes to
+        # itself until then, except those it asked the parent to price or approve.
+        from partners import pipeline
+
+        asked_the_parent = (
+            Q(prepared_by_parent=True) | Q(status__in=[_S.PENDING_APPROVAL, _S.REJECTED]) | Q(decided_by__isnull=False)
         )
+        return self.exclude(pipeline.after_order() & ~asked_the_parent & ~pipeline.order_placed_for())
 
 
 class Quote(models.Model):
@@ -330,11 +334,25 @@ class Quote(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
     )
     opportunity_ref = models.CharField(max_length=80, blank=True, help_text="The opportunity this quote is for.")
+    opportunity = models.ForeignKey(
+        "deals.Opportunity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        help_text="The opportunity (or the approved registration's opportunity) this quote is made from.",
+    )
     status = models.CharField(max_length=20, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
     header_discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO, validators=PERCENT)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     header_discount_amount = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    services_total = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        help_text="A white-label partner's own services on the quote: billed by the partner, outside the total.",
+    )
     valid_until = models.DateField()
     terms = models.TextField(blank=True)
     notes = models.TextField(blank=True, help_text="For a quote request: what the customer needs.")
@@ -416,6 +434,34 @@ class QuoteLine(PricedLine):
         return f"{self.quantity} × {self.product_id}"
 
 
+class QuoteServiceLine(models.Model):
+    """A white-label partner's own service on its quote (installation, support, consulting): not a
+    catalogue product, priced and taxed by the partner. It appears only on the partner's documents; it
+    is never ordered from the parent, provisioned, commissioned or checked against discount rules."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="service_lines")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=1)
+    description = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    tax_category = models.CharField(max_length=40, help_text="The partner's own tax category for this service.")
+    net_amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="quote_service_line_qty_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="quote_service_line_price_nonneg"),
+        ]
+        indexes = [models.Index(fields=["partner", "quote"])]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.description}"
+
+
 # Orders ----------------------------------------------------------------------------------------------
 
 
@@ -467,6 +513,14 @@ class Order(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey("partners.Customer", on_delete=models.PROTECT, related_name="orders")
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="order")
+    opportunity = models.ForeignKey(
+        "deals.Opportunity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text="The sale this order proves: its fulfilment closes the opportunity as won.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

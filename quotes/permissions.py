@@ -75,3 +75,32 @@ def can_review_order(user, order) -> bool:
     """Approve or decline an order in review, retry a failed provisioning: the parent's order desk."""
     actor = actor_of(user)
     return actor.is_parent and actor.has_parent_role(*ORDER_DESK) and actor.may_see_partner(order.partner_id)
+
+
+def sees_status_only(user, quote=None) -> bool:
+    """A partner whose agreement shows it only the status of what it referred sees the status of a
+    quote the parent priced for it, never its lines, prices or document."""
+    from partners.agreement import PostWinVisibility
+
+    actor = actor_of(user)
+    return (
+        actor.is_partner
+        and actor.agreement.post_win_visibility == PostWinVisibility.STATUS_ONLY
+        and (quote is None or getattr(quote, "prepared_by_parent", False) or getattr(quote, "placed_by_parent", False))
+    )
+
+
+def can_add_own_services(user, quote) -> bool:
+    """A partner whose agreement gives it partner-branded quoting (white label) bundles its own
+    services into its quotes; it alone sees and changes them."""
+    actor = actor_of(user)
+    return (
+        can_edit_quote(user, quote)
+        and actor.is_partner
+        and actor.agreement.quote_access == QuoteAccess.SELF_SERVICE_BRANDED
+    )
+
+
+def sees_own_services(user, quote) -> bool:
+    actor = actor_of(user)
+    return actor.is_partner and actor.partner_id == quote.partner_id

@@ -14,8 +14,7 @@ from django.utils import timezone
 from partners import audit
 from partners import services as partner_services
 from partners.access import actor_of
-from partners.agreement import CommissionModel, QuoteAccess, ServiceModel
-from partners.ledger import commission_accrue, percentage
+from partners.agreement import QuoteAccess, ServiceModel
 from partners.models import Customer, CustomerRelationship, CustomerStatus, Partner, RelationshipKind
 
 from . import permissions, pricing, rules
@@ -33,6 +32,7 @@ from .models import (
     ProvisioningStatus,
     Quote,
     QuoteLine,
+    QuoteServiceLine,
     QuoteStatus,
     RuleSeverity,
 )
@@ -72,6 +72,13 @@ def _visible_customer(user, customer) -> Customer:
     if found is None:
         raise ValidationError({"customer": ["Choose one of your customers."]})
     return found
+
+
+def _not_another_partners(customer, partner):
+    """Parent staff quote and order for a partner: never on a customer another partner owns (one
+    record per customer; the partner's own copy of it cannot exist, so this is the last door)."""
+    if customer.owner_partner_id is not None and customer.owner_partner_id != partner.pk:
+        raise ValidationError({"customer": ["This customer is owned by another partner."]})
 
 
 def _price_book(price_book) -> PriceBook:
@@ -152,6 +159,8 @@ def quote_create(
     terms="",
     notes="",
     opportunity_ref="",
+    opportunity=None,
+    registration=None,
     lines=(),
 ) -> Quote:
     """A new quote. A partner whose agreement gives it no quote access creates a request instead,
@@ -179,7 +188,16 @@ def quote_create(
         partner = Partner.objects.for_user(user).filter(pk=getattr(partner, "pk", partner)).first()
         if partner is None:
             raise ValidationError({"partner": ["Choose the partner this quote is for."]})
+        _not_another_partners(customer, partner)
     book = _price_book(price_book)
+    if opportunity is not None or registration is not None:
+        opportunity = choose_opportunity(
+            user, partner=partner, customer=customer, opportunity=opportunity, registration=registration
+        )
+    else:
+        opportunity = _legacy_opportunity(partner.pk, opportunity_ref)
+    if opportunity is not None and not opportunity_ref:
+        opportunity_ref = f"{OPPORTUNITY_REF}{opportunity.pk}"
     today = timezone.localdate()
     valid_until = valid_until or today + datetime.timedelta(days=_setting("QUOTES_VALIDITY_DAYS", 30))
     if valid_until < today:
@@ -197,6 +215,7 @@ def quote_create(
         terms=terms,
         notes=notes,
         opportunity_ref=opportunity_ref,
+        opportunity=opportunity,
     )
     quote.full_clean()
     quote.save()
@@ -311,6 +330,81 @@ def quote_line_remove(*, user, quote, line_id) -> Quote:
     _recompute_quote(quote)
     audit.record(
         actor=user, verb="quote.line_remove", obj=quote, partner=quote.partner, changes={"line": [line_id, None]}
+    )
+    return quote
+
+
+def _recompute_services(quote):
+    total = sum((line.net_amount for line in quote.service_lines.all()), ZERO)
+    Quote.objects.filter(pk=quote.pk).update(services_total=total)
+    quote.services_total = total
+
+
+@transaction.atomic
+def quote_service_line_add(*, user, quote, description, quantity, unit_price, tax_category) -> QuoteServiceLine:
+    """A white-label partner adds one of its own services to its quote: billed by the partner, so it
+    stays out of the quote's total, its discount rules and approval threshold, the order sent to the
+    parent and provisioning, and every commission."""
+    if not permissions.can_add_own_services(user, quote):
+        raise PermissionDenied("Only a partner-branded (white-label) partner adds its own services to its quotes.")
+    quote = _lock_quote(quote)
+    if quote.status not in QUOTE_EDITABLE:
+        raise ValidationError({"status": [f"A quote that is {quote.status} cannot be changed; revise it."]})
+    errors = {}
+    if not (description or "").strip():
+        errors["description"] = ["Describe the service."]
+    if not (tax_category or "").strip():
+        errors["tax_category"] = ["Give your tax category for this service."]
+    if not isinstance(quantity, int) or quantity < 1:
+        errors["quantity"] = ["A quantity of at least 1."]
+    try:
+        unit_price = pricing.cents(Decimal(str(unit_price)))
+    except (ArithmeticError, ValueError):
+        errors["unit_price"] = ["A price in the quote's currency."]
+    else:
+        if unit_price < 0:
+            errors["unit_price"] = ["A price is never negative."]
+    if errors:
+        raise ValidationError(errors)
+    line = QuoteServiceLine.objects.create(
+        quote=quote,
+        partner_id=quote.partner_id,
+        position=quote.service_lines.count() + 1,
+        description=description.strip()[:200],
+        quantity=quantity,
+        unit_price=unit_price,
+        tax_category=tax_category.strip()[:40],
+        net_amount=pricing.cents(unit_price * quantity),
+    )
+    _recompute_services(quote)
+    audit.record(
+        actor=user,
+        verb="quote.service_line_add",
+        obj=quote,
+        partner=quote.partner,
+        changes={"service_line": [None, f"{quantity} × {line.description} at {unit_price} ({line.tax_category})"]},
+    )
+    return line
+
+
+@transaction.atomic
+def quote_service_line_remove(*, user, quote, line_id) -> Quote:
+    if not permissions.can_add_own_services(user, quote):
+        raise PermissionDenied("Only a partner-branded (white-label) partner changes its own services.")
+    quote = _lock_quote(quote)
+    if quote.status not in QUOTE_EDITABLE:
+        raise ValidationError({"status": [f"A quote that is {quote.status} cannot be changed; revise it."]})
+    line = quote.service_lines.filter(pk=line_id).first()
+    if line is None:
+        raise ValidationError({"line": ["No such service on this quote."]})
+    line.delete()
+    _recompute_services(quote)
+    audit.record(
+        actor=user,
+        verb="quote.service_line_remove",
+        obj=quote,
+        partner=quote.partner,
+        changes={"service_line": [line_id, None]},
     )
     return quote
 
@@ -458,6 +552,7 @@ def quote_revise(*, user, quote) -> Quote:
         base_number=quote.base_number or f"Q-{quote.pk:05d}",
         previous=quote,
         opportunity_ref=quote.opportunity_ref,
+        opportunity_id=quote.opportunity_id,
         status=QuoteStatus.DRAFT,
         header_discount_percent=quote.header_discount_percent,
         valid_until=max(quote.valid_until, today + datetime.timedelta(days=_setting("QUOTES_VALIDITY_DAYS", 30))),
@@ -465,6 +560,20 @@ def quote_revise(*, user, quote) -> Quote:
         notes=quote.notes,
     )
     QuoteLine.objects.bulk_create(QuoteLine(quote=new, **_line_values(line)) for line in quote.lines.all())
+    QuoteServiceLine.objects.bulk_create(
+        QuoteServiceLine(
+            quote=new,
+            partner_id=line.partner_id,
+            position=line.position,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            net_amount=line.net_amount,
+        )
+        for line in quote.service_lines.all()
+    )
+    _recompute_services(new)
     _recompute_quote(new)
     _move_quote(user=user, quote=quote, status=QuoteStatus.SUPERSEDED, reason=f"Revised as version {new.version}.")
     audit.record(
@@ -547,20 +656,27 @@ def order_create(
     header_discount_percent=ZERO,
     external_ref="",
     source=OrderSource.API,
+    opportunity=None,
 ) -> Order:
-    """An order placed directly (an integrator's own sales system, or the portal), as a draft."""
+    """An order placed directly (an integrator's own sales system, or the portal), as a draft. It is
+    for the opportunity the caller chooses (scoped), or the partner's one open opportunity for the
+    customer; with several open, the caller must choose (one sale, one commission)."""
     if not permissions.can_create_order(user):
         raise PermissionDenied("Your agreement does not let you place orders.")
     partner, by_parent = _order_partner(user, partner)
     customer = _visible_customer(user, customer)
+    if by_parent:
+        _not_another_partners(customer, partner)
     if not lines:
         raise ValidationError({"lines": ["An order needs at least one line."]})
     if external_ref and Order.objects.for_partner(partner.pk).filter(external_ref=external_ref).exists():
         raise ValidationError({"external_ref": ["An order with this reference exists already."]})
     book = _price_book(price_book)
+    opportunity = _order_opportunity(user, partner=partner, customer=customer, opportunity=opportunity)
     order = Order(
         partner=partner,
         customer=customer,
+        opportunity=opportunity,
         created_by=user,
         placed_by_parent=by_parent,
         source=source,
@@ -588,6 +704,23 @@ def order_create(
     return order
 
 
+def _order_opportunity(user, *, partner, customer, opportunity):
+    from deals.models import OPEN_STAGES, Opportunity
+
+    if opportunity is not None:
+        return choose_opportunity(user, partner=partner, customer=customer, opportunity=opportunity)
+    open_ones = list(
+        Opportunity.objects.for_partner(partner.pk)
+        .filter(customer=customer, stage__in=OPEN_STAGES)
+        .values_list("pk", flat=True)[:2]
+    )
+    if len(open_ones) > 1:
+        raise ValidationError(
+            {"opportunity": ["The partner has several open opportunities for this customer: choose the one sold."]}
+        )
+    return Opportunity.objects.get(pk=open_ones[0]) if open_ones else None
+
+
 @transaction.atomic
 def order_create_from_quote(*, user, quote) -> Order:
     """Place the order of an accepted quote (once: a quote has at most one order)."""
@@ -605,6 +738,7 @@ def order_create_from_quote(*, user, quote) -> Order:
         partner=quote.partner,
         customer=quote.customer,
         quote=quote,
+        opportunity=quote.opportunity or _legacy_opportunity(quote.partner_id, quote.opportunity_ref),
         created_by=user,
         placed_by_parent=actor.is_parent,
         source=OrderSource.QUOTE,
@@ -734,20 +868,50 @@ def _line_values(line) -> dict:
 OPPORTUNITY_REF = "opportunity:"
 
 
-def linked_opportunity(order):
-    """The deals opportunity this order is for (its quote's `opportunity_ref` "opportunity:<id>"),
-    only if it belongs to the order's partner."""
+def _legacy_opportunity(partner_id, ref):
+    """The opportunity a free-text `opportunity_ref` ("opportunity:<id>") names, if the partner's."""
     from deals.models import Opportunity
 
-    ref = (order.quote.opportunity_ref or "") if order.quote_id else ""
+    ref = ref or ""
     if not ref.startswith(OPPORTUNITY_REF) or not ref[len(OPPORTUNITY_REF) :].isdigit():
         return None
-    return Opportunity.objects.for_partner(order.partner_id).filter(pk=int(ref[len(OPPORTUNITY_REF) :])).first()
+    return Opportunity.objects.for_partner(partner_id).filter(pk=int(ref[len(OPPORTUNITY_REF) :])).first()
+
+
+def choose_opportunity(user, *, partner, customer, opportunity=None, registration=None, field="opportunity"):
+    """The opportunity a quote or order is for, chosen by the caller (scoped: one it may see, of the
+    same partner, open, for the same customer), or the approved registration's opportunity."""
+    from deals.models import DealRegistration, Opportunity
+
+    if registration is not None:
+        registration = DealRegistration.objects.for_user(user).filter(pk=getattr(registration, "pk", registration))
+        registration = registration.select_related("opportunity").first()
+        opportunity = getattr(registration, "opportunity", None) if registration is not None else None
+        if opportunity is None:
+            raise ValidationError({"registration": ["Choose one of your approved registrations."]})
+        field = "registration"
+    elif opportunity is not None:
+        opportunity = Opportunity.objects.for_user(user).filter(pk=getattr(opportunity, "pk", opportunity)).first()
+        if opportunity is None:
+            raise ValidationError({field: ["Choose one of your opportunities."]})
+    if opportunity is None:
+        return None
+    if opportunity.partner_id != partner.pk:
+        raise ValidationError({field: ["This opportunity is another partner's."]})
+    if not opportunity.is_open:
+        raise ValidationError({field: ["This opportunity is closed."]})
+    if opportunity.customer_id is not None and opportunity.customer_id != customer.pk:
+        raise ValidationError({field: ["This opportunity is for another customer."]})
+    return opportunity
+
+
+def linked_opportunity(order):
+    """The deals opportunity this order is for (the foreign key)."""
+    return order.opportunity if order.opportunity_id else None
 
 
 def closed_deal_ref(order) -> str:
-    opportunity = linked_opportunity(order)
-    return f"opportunity:{opportunity.pk}" if opportunity is not None else f"order:{order.pk}"
+    return f"opportunity:{order.opportunity_id}" if order.opportunity_id else f"order:{order.pk}"
 
 
 def _tell_opportunity(*, user, order):
@@ -954,20 +1118,11 @@ def order_fulfil(*, order) -> Order:
             changes={"status": [before, CustomerStatus.ACTIVE]},
             reason=f"Order {order.number} fulfilled.",
         )
-    if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
-        commission_accrue(
-            partner=partner,
-            source="closed_deal",
-            # One sale, one commission: an order for an opportunity shares its key with the
-            # opportunity's own accrual in deals, so whichever comes second finds the first.
-            source_ref=closed_deal_ref(order),
-            amount=percentage(order.total, agreement.commission_rate),
-            customer=customer,
-            description=f"Order {order.number} for {customer.legal_name}",
-            base_amount=order.total,
-            rate=agreement.commission_rate,
-            currency=order.currency,
-        )
+    # The order proves the sale: its opportunity closes as won at the order's value, and the one
+    # commission of the sale accrues there, keyed on the opportunity (deals owns the rule).
+    from deals.services import opportunity_win_by_order
+
+    opportunity_win_by_order(order=order)
     return order
 
 

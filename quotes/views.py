@@ -10,13 +10,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from deals.models import OPEN_STAGES, Opportunity
 from partners.access import actor_of
 from partners.models import Partner
 from partners.views import apply_form_errors, paginate, portal_view
 
 from . import permissions, pricing, selectors, services
 from .documents import render_quote_document
-from .forms import LineForm, QuoteForm, QuoteHeaderForm
+from .forms import LineForm, QuoteForm, QuoteHeaderForm, ServiceLineForm
 from .models import OrderStatus, QuoteStatus
 
 
@@ -56,6 +57,7 @@ def quote_list(request):
             "statuses": QuoteStatus.choices,
             "can_create": permissions.can_create_quote(request.user),
             "is_request": is_request,
+            "status_only": permissions.sees_status_only(request.user),
         },
     )
 
@@ -72,6 +74,8 @@ def quote_create(request):
         partners=Partner.objects.for_user(request.user) if actor.is_parent else None,
         price_books=selectors.current_price_books(user=request.user),
         is_request=is_request,
+        opportunities=Opportunity.objects.for_user(request.user).filter(stage__in=OPEN_STAGES),
+        initial={"opportunity": request.GET.get("opportunity")} if request.GET.get("opportunity") else None,
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -101,6 +105,8 @@ def _builder_context(request, quote, line_form=None):
 @portal_view
 def quote_detail(request, pk):
     quote = _quote_or_404(request, pk)
+    if permissions.sees_status_only(request.user, quote):
+        return render(request, "quotes/quote_status.html", {"quote": quote})
     context = _builder_context(request, quote)
     status = QuoteStatus(quote.status)
     can_edit = permissions.can_edit_quote(request.user, quote)
@@ -127,6 +133,11 @@ def quote_detail(request, pk):
             }
         ),
         "versions": selectors.quote_versions(user=request.user, quote=quote),
+        "service_lines": list(quote.service_lines.all())
+        if permissions.sees_own_services(request.user, quote)
+        else None,
+        "can_add_services": permissions.can_add_own_services(request.user, quote) and quote.is_editable,
+        "service_form": ServiceLineForm(),
         "can_order": status == QuoteStatus.ACCEPTED
         and permissions.can_create_order(request.user)
         and not hasattr(quote, "order"),
@@ -173,6 +184,38 @@ def quote_line_remove(request, pk, line_id):
         messages.error(request, _error_text(exc))
     if request.htmx:
         return _render_lines(request, quote)
+    return redirect("quotes:quote-detail", pk=quote.pk)
+
+
+@portal_view
+@require_POST
+def quote_service_add(request, pk):
+    """A white-label partner adds one of its own services to its quote."""
+    quote = _quote_or_404(request, pk)
+    if not permissions.can_add_own_services(request.user, quote):
+        raise PermissionDenied
+    form = ServiceLineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quote_service_line_add(user=request.user, quote=quote, **form.cleaned_data)
+            messages.success(request, "Service added.")
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("quotes:quote-detail", pk=quote.pk)
+
+
+@portal_view
+@require_POST
+def quote_service_remove(request, pk, line_id):
+    quote = _quote_or_404(request, pk)
+    if not permissions.can_add_own_services(request.user, quote):
+        raise PermissionDenied
+    try:
+        services.quote_service_line_remove(user=request.user, quote=quote, line_id=line_id)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
     return redirect("quotes:quote-detail", pk=quote.pk)
 
 
@@ -254,6 +297,8 @@ def quote_action(request, pk, action):
 @portal_view
 def quote_document(request, pk):
     quote = _quote_or_404(request, pk)
+    if permissions.sees_status_only(request.user, quote):
+        raise PermissionDenied
     return HttpResponse(render_quote_document(quote))
 
 
@@ -285,6 +330,8 @@ def order_list(request):
 @portal_view
 def order_detail(request, pk):
     order = _order_or_404(request, pk)
+    if permissions.sees_status_only(request.user, order):
+        return render(request, "quotes/quote_status.html", {"quote": order})
     status = OrderStatus(order.status)
     can_change = permissions.can_change_order(request.user, order)
     can_review = permissions.can_review_order(request.user, order)

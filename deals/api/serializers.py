@@ -118,6 +118,15 @@ class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class ApproveSerializer(ReasonSerializer):
+    override_conflicts = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approve despite a conflict with an account held by the parent or another partner, or with "
+        "the parent's open direct opportunity (a reason is required; audited).",
+    )
+
+
 class RequiredReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300)
 
@@ -290,6 +299,9 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "managed_by",
             "customer",
             "customer_name",
+            "prospect_name",
+            "prospect_domain",
+            "prospect_country",
             "stage",
             "amount",
             "currency",
@@ -320,7 +332,19 @@ class OpportunityWriteSerializer(StrictModelSerializer):
 
     class Meta:
         model = Opportunity
-        fields = ["name", "customer", "amount", "currency", "probability", "expected_close_date", "stage", "owner"]
+        fields = [
+            "name",
+            "customer",
+            "prospect_name",
+            "prospect_domain",
+            "prospect_country",
+            "amount",
+            "currency",
+            "probability",
+            "expected_close_date",
+            "stage",
+            "owner",
+        ]
 
 
 class MarkWonSerializer(StrictSerializer):

@@ -110,6 +110,14 @@ class LeadViewSet(ActorContextMixin, ScopedViewSet):
 
     @extend_schema(request=None, responses={200: s.LeadSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        """The parent takes a lead from its queue for its own direct sales: a direct opportunity."""
+        lead = self.get_object()
+        services.lead_take(user=request.user, lead=lead)
+        return self._out(lead)
+
+    @extend_schema(request=None, responses={200: s.LeadSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The partner accepts the offer before its deadline: the lead becomes its opportunity."""
         lead = self.get_object()
@@ -234,11 +242,12 @@ class DealRegistrationViewSet(ActorContextMixin, ScopedViewSet):
         """Submit for review; conflict detection runs now (first in wins by submission time)."""
         return self._act(request, services.deal_registration_submit)
 
-    @extend_schema(request=s.ReasonSerializer, responses={200: s.DealRegistrationSerializer, **ERRORS_WRITE})
+    @extend_schema(request=s.ApproveSerializer, responses={200: s.DealRegistrationSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve; above the second-approval threshold the first call records the first approval."""
-        return self._act(request, services.deal_registration_approve, s.ReasonSerializer)
+        """Approve; above the second-approval threshold the first call records the first approval. A
+        conflict with an existing account or the parent's direct pipeline needs `override_conflicts`."""
+        return self._act(request, services.deal_registration_approve, s.ApproveSerializer)
 
     @extend_schema(request=s.RequiredReasonSerializer, responses={200: s.DealRegistrationSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])

@@ -3,7 +3,16 @@ from rest_framework import serializers
 
 from partners.access import PartnerRole
 from partners.agreement import DIMENSIONS
-from partners.models import Agreement, Customer, CustomerRelationship, Membership, Partner, PartnerStatus, ProductLine
+from partners.models import (
+    Agreement,
+    Customer,
+    CustomerClaim,
+    CustomerRelationship,
+    Membership,
+    Partner,
+    PartnerStatus,
+    ProductLine,
+)
 from prm.api.serializers import StrictModelSerializer, StrictSerializer
 
 User = get_user_model()
@@ -197,3 +206,24 @@ class MeSerializer(serializers.Serializer):
     partner = PartnerSerializer(allow_null=True)
     role = serializers.CharField(allow_null=True, help_text="The partner role, for partner users.")
     parent_roles = serializers.ListField(child=serializers.CharField())
+
+
+class CustomerClaimSerializer(serializers.ModelSerializer):
+    """A partner's request for an account that exists already; the partner never sees whose."""
+
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = CustomerClaim
+        fields = ["id", "partner", "legal_name", "domain", "country", "status", "decision_reason", "created_at"]
+        read_only_fields = fields
+
+
+class CustomerClaimParentSerializer(CustomerClaimSerializer):
+    class Meta(CustomerClaimSerializer.Meta):
+        fields = [*CustomerClaimSerializer.Meta.fields, "matched_customer", "reasons", "decided_by", "decided_at"]
+        read_only_fields = fields
+
+
+class ClaimDecisionSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=1000)

@@ -1,16 +1,25 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partners import permissions, services
+from partners import identity, permissions, services
 from partners.access import actor_of
 from partners.agreement import BusinessModel, PostWinVisibility
-from partners.models import Customer, CustomerSize, CustomerStatus, Membership, Partner, PartnerStatus
-from prm.api.base import ERRORS_READ, ERRORS_WRITE, ScopedViewSet, documented_errors
+from partners.models import (
+    Customer,
+    CustomerClaim,
+    CustomerClaimStatus,
+    CustomerSize,
+    CustomerStatus,
+    Membership,
+    Partner,
+    PartnerStatus,
+)
+from prm.api.base import ERRORS_READ, ERRORS_WRITE, ScopedReadOnlyViewSet, ScopedViewSet, documented_errors
 
 from . import serializers as s
 
@@ -224,7 +233,72 @@ class CustomerViewSet(ScopedViewSet):
             user=self.request.user, customer=customer, **serializer.validated_data
         )
 
+    @extend_schema(
+        responses={
+            201: s.CustomerSerializer,
+            200: OpenApiResponse(s.CustomerSerializer, description="The caller's own record of this account."),
+            202: OpenApiResponse(
+                s.CustomerClaimSerializer, description="The account exists in the channel: sent to the parent."
+            ),
+            **ERRORS_WRITE,
+        }
+    )
     def create(self, request, *args, **kwargs):
         if not permissions.can_create_customer(request.user):
             raise PermissionDenied("You may not create customers.")
-        return super().create(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.customer_create(
+            user=request.user, **{k: v for k, v in data.items() if k in services.CUSTOMER_FIELDS and k != "status"}
+        )
+        if isinstance(result, CustomerClaim):
+            return Response(s.CustomerClaimSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+        fresh = result.created_by_id == request.user.pk and not getattr(result, "already_held", False)
+        out = self.get_serializer_class()(result, context=self.get_serializer_context()).data
+        return Response(out, status=status.HTTP_201_CREATED if fresh else status.HTTP_200_OK)
+
+
+class CustomerClaimFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CustomerClaimStatus.choices)
+
+    class Meta:
+        model = CustomerClaim
+        fields = ["status"]
+
+
+@documented_errors
+class CustomerClaimViewSet(ScopedReadOnlyViewSet):
+    """Requests for accounts that exist already (one record per customer). The partner sees its own
+    requests and their outcome; the parent links the partner to the existing account or rejects."""
+
+    model = CustomerClaim
+    serializer_class = s.CustomerClaimSerializer
+    filterset_class = CustomerClaimFilter
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+
+    def narrow_queryset(self, queryset):
+        return queryset.select_related("partner")
+
+    def get_serializer_class(self):
+        if actor_of(self.request.user).is_parent:
+            return s.CustomerClaimParentSerializer
+        return s.CustomerClaimSerializer
+
+    def _decide(self, request, func):
+        claim = self.get_object()
+        data = s.ClaimDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim = func(user=request.user, claim=claim, **data.validated_data)
+        return Response(self.get_serializer_class()(claim).data)
+
+    @extend_schema(request=s.ClaimDecisionSerializer, responses={200: s.CustomerClaimParentSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def link(self, request, pk=None):
+        return self._decide(request, identity.customer_claim_link)
+
+    @extend_schema(request=s.ClaimDecisionSerializer, responses={200: s.CustomerClaimParentSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, identity.customer_claim_reject)

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deals.models import DealRegistration, Opportunity
 from partners.models import Customer, Partner
 from prm.api.base import ScopedPrimaryKeyRelatedField
 from prm.api.serializers import StrictSerializer
@@ -17,8 +18,10 @@ from quotes.models import (
     Product,
     Quote,
     QuoteLine,
+    QuoteServiceLine,
     QuoteStatus,
 )
+from quotes.permissions import sees_own_services, sees_status_only
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -106,8 +109,29 @@ class QuoteLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class QuoteServiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuoteServiceLine
+        fields = ["id", "position", "description", "quantity", "unit_price", "tax_category", "net_amount"]
+        read_only_fields = fields
+
+
+class QuoteServiceLineInputSerializer(StrictSerializer):
+    description = serializers.CharField(max_length=200)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    tax_category = serializers.CharField(max_length=40)
+
+
+class QuoteServiceLineRemoveSerializer(StrictSerializer):
+    line = serializers.IntegerField()
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     status = status_field(QuoteStatus)
+    service_lines = QuoteServiceLineSerializer(
+        many=True, read_only=True, help_text="The partner's own services: shown to the partner only."
+    )
     number = serializers.CharField(read_only=True)
     lines = QuoteLineSerializer(many=True, read_only=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True)
@@ -127,6 +151,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "version",
             "previous",
             "opportunity_ref",
+            "opportunity",
             "status",
             "header_discount_percent",
             "subtotal",
@@ -143,6 +168,8 @@ class QuoteSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "lines",
+            "service_lines",
+            "services_total",
             "order",
         ]
         read_only_fields = fields
@@ -152,6 +179,31 @@ class QuoteSerializer(serializers.ModelSerializer):
             return quote.order.pk
         except Order.DoesNotExist:
             return None
+
+    def to_representation(self, quote):
+        data = super().to_representation(quote)
+        request = self.context.get("request")
+        if request is not None and sees_status_only(request.user, quote):
+            # Status only means status only: no lines, prices, terms or notes.
+            return {name: data[name] for name in QUOTE_STATUS_FIELDS}
+        if request is None or not sees_own_services(request.user, quote):
+            # A white-label partner's own services are its business, on its documents only.
+            data.pop("service_lines", None)
+            data.pop("services_total", None)
+        return data
+
+
+QUOTE_STATUS_FIELDS = (
+    "id",
+    "number",
+    "partner",
+    "customer",
+    "customer_name",
+    "prepared_by_parent",
+    "status",
+    "created_at",
+    "updated_at",
+)
 
 
 class QuoteCreateSerializer(StrictSerializer):
@@ -163,6 +215,10 @@ class QuoteCreateSerializer(StrictSerializer):
     terms = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     opportunity_ref = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    opportunity = ScopedIdField(model=Opportunity, required=False, help_text="The opportunity this quote is for.")
+    registration = ScopedIdField(
+        model=DealRegistration, required=False, help_text="An approved registration: its opportunity."
+    )
     lines = LineInputSerializer(many=True, required=False, default=list)
 
 
@@ -249,6 +305,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "customer",
             "customer_name",
             "quote",
+            "opportunity",
             "placed_by_parent",
             "source",
             "external_ref",
@@ -273,6 +330,16 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, order):
+        data = super().to_representation(order)
+        request = self.context.get("request")
+        if request is not None and sees_status_only(request.user, order):
+            return {name: data[name] for name in ORDER_STATUS_FIELDS}
+        return data
+
+
+ORDER_STATUS_FIELDS = ("id", "number", "partner", "customer", "customer_name", "status", "created_at", "updated_at")
+
 
 class OrderCreateSerializer(StrictSerializer):
     quote = ScopedIdField(model=Quote, required=False, help_text="Place the order of an accepted quote.")
@@ -281,11 +348,14 @@ class OrderCreateSerializer(StrictSerializer):
     price_book = ScopedIdField(model=PriceBook, required=False)
     header_discount_percent = serializers.DecimalField(required=False, default=Decimal("0"), **PERCENT)
     external_ref = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    opportunity = ScopedIdField(
+        model=Opportunity, required=False, help_text="The opportunity this order closes (one sale, one commission)."
+    )
     lines = LineInputSerializer(many=True, required=False, default=list)
 
     def validate(self, attrs):
         if attrs.get("quote") is not None:
-            extra = [name for name in ("customer", "partner", "price_book") if name in attrs]
+            extra = [name for name in ("customer", "partner", "price_book", "opportunity") if name in attrs]
             if attrs.get("lines"):
                 extra.append("lines")
             if extra:

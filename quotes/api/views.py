@@ -110,10 +110,13 @@ class QuoteViewSet(ScopedViewSet):
     ordering = ["-created_at"]
 
     def narrow_queryset(self, queryset):
-        return queryset.select_related("customer", "order").prefetch_related("lines__product__product_line")
+        return queryset.select_related("customer", "order").prefetch_related(
+            "lines__product__product_line", "service_lines"
+        )
 
     def _reply(self, quote, code=status.HTTP_200_OK):
-        return Response(s.QuoteSerializer(self.get_queryset().get(pk=quote.pk)).data, status=code)
+        quote = self.get_queryset().get(pk=quote.pk)
+        return Response(s.QuoteSerializer(quote, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=s.QuoteCreateSerializer, responses={201: s.QuoteSerializer, **ERRORS_WRITE})
     def create(self, request, *args, **kwargs):
@@ -183,6 +186,24 @@ class QuoteViewSet(ScopedViewSet):
         data.is_valid(raise_exception=True)
         return self._reply(services.quote_decline(user=request.user, quote=quote, **data.validated_data))
 
+    @_action_schema(s.QuoteServiceLineInputSerializer, s.QuoteSerializer, "White label: add one of your own services.")
+    @action(detail=True, methods=["post"], url_path="add-service-line")
+    def add_service_line(self, request, pk=None):
+        quote = self.get_object()
+        data = s.QuoteServiceLineInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.quote_service_line_add(user=request.user, quote=quote, **data.validated_data)
+        return self._reply(quote)
+
+    @_action_schema(s.QuoteServiceLineRemoveSerializer, s.QuoteSerializer, "White label: remove one of your services.")
+    @action(detail=True, methods=["post"], url_path="remove-service-line")
+    def remove_service_line(self, request, pk=None):
+        quote = self.get_object()
+        data = s.QuoteServiceLineRemoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.quote_service_line_remove(user=request.user, quote=quote, line_id=data.validated_data["line"])
+        return self._reply(quote)
+
     @extend_schema(
         request=s.QuotesEmptySerializer,
         responses={201: s.QuoteSerializer, **ERRORS_WRITE},
@@ -235,7 +256,8 @@ class OrderViewSet(ScopedViewSet):
         return queryset.select_related("customer").prefetch_related("lines__product", "events")
 
     def _reply(self, order, code=status.HTTP_200_OK):
-        return Response(s.OrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=code)
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(s.OrderSerializer(order, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=s.OrderCreateSerializer, responses={201: s.OrderSerializer, **ERRORS_WRITE})
     def create(self, request, *args, **kwargs):

@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
@@ -184,7 +185,13 @@ def test_first_in_wins_and_no_approval_while_a_conflicting_one_is_protected(part
     # Once the first one's protection is over, the second may be approved.
     DealRegistration.objects.filter(pk=first.pk).update(protected_until=timezone.now() - datetime.timedelta(days=1))
     services.deal_registration_expire(registration_id=first.pk)
-    assert client.post(f"{URL}{second.pk}/approve/", {}).status_code == 200
+    # The account is the first partner's customer now: one record per customer, so approving the
+    # second partner's registration needs an explicit override with a reason.
+    refused = client.post(f"{URL}{second.pk}/approve/", {})
+    assert refused.status_code == 400 and "override_conflicts" in refused.json()
+    overridden = client.post(f"{URL}{second.pk}/approve/", {"override_conflicts": True, "reason": "Customer moved"})
+    assert overridden.status_code == 200, overridden.json()
+    assert Customer.objects.filter(normalized_name="hooli").count() == 1
 
 
 # Decisions ---------------------------------------------------------------------------------------
@@ -490,7 +497,12 @@ def test_approval_links_a_parent_customer_instead_of_duplicating_it(rep_a, revie
     existing = Customer.objects.create(legal_name="Parent Owned Ltd", domain="parentowned.example", country="US")
     registration = registration_of(rep_a, name="Parent Owned", domain="www.parentowned.example")
     assert registration.has_conflict  # the reviewer sees the parent's customer
-    services.deal_registration_approve(user=reviewer, registration=registration)
+    with pytest.raises(ValidationError) as refused:
+        services.deal_registration_approve(user=reviewer, registration=registration)
+    assert "Parent Owned Ltd" in str(refused.value) and "override_conflicts" in refused.value.message_dict
+    services.deal_registration_approve(
+        user=reviewer, registration=registration, override_conflicts=True, reason="The parent hands it over"
+    )
     registration.refresh_from_db()
     assert registration.customer == existing
     assert Customer.objects.filter(normalized_name="parent owned").count() == 1

@@ -57,10 +57,13 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     amount = Decimal("5000.00")
 
 
-def registration_of(
-    user, *, name="Acme Inc", domain="acme.example", country="US", products=None, value="10000.00", submit=True
-):
-    """A registration created (and submitted) through the service by a partner user."""
+def registration_of(user, *, name="Acme Inc", domain=None, country="US", products=None, value="10000.00", submit=True):
+    """A registration created (and submitted) through the service by a partner user. The domain
+    follows the name unless given (one customer is one name and one domain)."""
+    from django.utils.text import slugify
+
+    if domain is None:
+        domain = "acme.example" if name == "Acme Inc" else f"{slugify(name)}.example"
     products = products or [ProductFactory()]
     return services.deal_registration_create(
         user=user,

@@ -2,12 +2,15 @@
 
 from decimal import Decimal
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from deals.models import Opportunity
 from deals.services import opportunity_mark_won
 from partners.access import PartnerRole
 from partners.agreement import BusinessModel
 from partners.models import Commission
-from quotes.models import QuoteStatus
+from quotes.models import Order, QuoteStatus
 from tests.conftest import api_as
 from tests.factories import customer_of, partner_user
 from tests.factories.deals import OpportunityFactory
@@ -48,8 +51,10 @@ def test_order_for_an_opportunity_pays_one_closed_deal_commission(catalogue, dja
     entry = Commission.objects.get(partner=partner, source="closed_deal")
     assert entry.source_ref == f"opportunity:{opportunity.pk}" and entry.amount == Decimal("7.20")
 
-    # The partner then closes its opportunity as won: no second commission for the same sale.
-    opportunity_mark_won(user=user, opportunity=opportunity)
+    # Fulfilment closed the opportunity as won at the order's value; it cannot be won twice.
+    assert opportunity.stage == "closed_won" and opportunity.amount == Decimal("90.00")
+    with pytest.raises(ValidationError):
+        opportunity_mark_won(user=user, opportunity=opportunity)
     assert Commission.objects.filter(partner=partner, source="closed_deal").count() == 1
 
 
@@ -63,4 +68,6 @@ def test_an_opportunity_of_another_partner_is_not_linked(catalogue, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, order_id, "submit").status_code == 200
     assert Opportunity.objects.get(pk=foreign.pk).order_placed_at is None
-    assert Commission.objects.get(partner=partner, source="closed_deal").source_ref == f"order:{order_id}"
+    own = Order.objects.get(pk=order_id).opportunity
+    assert own.pk != foreign.pk and own.partner == partner
+    assert Commission.objects.get(partner=partner, source="closed_deal").source_ref == f"opportunity:{own.pk}"

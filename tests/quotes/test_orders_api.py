@@ -427,7 +427,10 @@ def test_fulfilment_records_relationship_activates_customer_and_accrues_on_close
         assert not entries.exists()
     else:
         entry = entries.get()
-        assert entry.source_ref == f"order:{body['id']}"
+        # An order placed without an opportunity gets one at fulfilment: every sale is keyed on one.
+        opportunity = Order.objects.get(pk=body["id"]).opportunity
+        assert opportunity.stage == "closed_won" and opportunity.amount == Decimal("90.00")
+        assert entry.source_ref == f"opportunity:{opportunity.pk}"
         assert entry.amount == commission
         assert entry.base_amount == Decimal("90.00")
 

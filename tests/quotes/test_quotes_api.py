@@ -275,7 +275,11 @@ def test_white_label_document_carries_only_the_partners_brand(catalogue, desk):
     user = partner_user(partner, PartnerRole.ADMIN)
     customer = customer_of(partner, owner=user, owner_partner=partner)
     quote = create_quote(api_as(user), customer, [vm_line(catalogue)]).json()
-    post(api_as(user), quote["id"], "submit")  # the parent sees this partner's quotes once submitted
+    post(api_as(user), quote["id"], "submit")
+    # Pipeline visibility "after_order": the parent sees this partner's quotes once an order is placed.
+    from tests.factories.quotes import OrderFactory
+
+    OrderFactory(partner=partner, customer=customer, status="submitted")
     for viewer in (user, parent_user(ParentRole.ADMIN, superuser=True)):
         response = api_as(viewer).get(f"/api/v1/quotes/{quote['id']}/document/")
         assert response.status_code == 200
@@ -439,8 +443,8 @@ def test_quote_list_query_count_is_constant(seller, catalogue, page_size):
         response = client.get(f"/api/v1/quotes/?page_size={page_size}")
     assert response.status_code == 200
     assert len(response.json()["results"]) == page_size
-    # count, quotes (+customer, order), lines, products, product lines
-    assert len(queries) == 5, [q["sql"] for q in queries]
+    # count, quotes (+customer, order), lines, products, product lines, the partner's own services
+    assert len(queries) == 6, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("page_size", [1, 50])

@@ -1,0 +1,23 @@
+"""The agreement's pipeline visibility in one place: with `pipeline_visibility = after_order`, the
+parent sees none of a partner's pipeline records (leads, registrations before they are submitted to
+it, opportunities, quotes) until an order is placed for that customer. Every tenant queryset's
+`visible_to_parent` hook builds on these conditions, so the API, portal, admin, selectors and
+anything that reads through `for_user` (analytics, exports) apply the same rule."""
+
+from django.db.models import Exists, OuterRef, Q
+
+from .agreement import PipelineVisibility
+
+
+def after_order(partner_path: str = "partner") -> Q:
+    return Q(**{f"{partner_path}__agreement__pipeline_visibility": PipelineVisibility.AFTER_ORDER})
+
+
+def order_placed_for(partner_path: str = "partner", customer_path: str = "customer") -> Q:
+    """An order (past its draft) of the record's partner for the record's customer exists."""
+    from quotes.models import Order, OrderStatus
+
+    placed = Order.objects.filter(partner=OuterRef(partner_path), customer=OuterRef(customer_path)).exclude(
+        status=OrderStatus.DRAFT
+    )
+    return Q(Exists(placed))
