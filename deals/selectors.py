@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Prefetch, Q
 
 from partners.access import actor_of
 from partners.models import Commission, CommissionStatus
+from prm.security.bounds import money_sum
 
 from .models import (
     OPEN_STAGES,
@@ -132,7 +133,7 @@ def pipeline(*, user) -> list[dict]:
         rows = queryset.filter(stage=value).order_by("expected_close_date", "-id")
         limit = None if value in OPEN_STAGES else 20
         items = list(rows[:limit] if limit else rows[:200])
-        total = rows.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        total = rows.aggregate(total=money_sum("amount"))["total"] or Decimal("0.00")
         columns.append({"stage": value, "label": label, "items": items, "total": total, "count": rows.count()})
     return columns
 
@@ -148,5 +149,5 @@ def commission_list(*, user, status: str = ""):
 
 
 def commission_totals(queryset) -> dict:
-    sums = dict(queryset.order_by().values_list("status").annotate(total=Sum("amount")))
+    sums = dict(queryset.order_by().values_list("status").annotate(total=money_sum("amount")))
     return {value: sums.get(value) or Decimal("0.00") for value in CommissionStatus.values}

@@ -27,6 +27,7 @@ from partners.models import (
     PartnerStatus,
     RelationshipKind,
 )
+from prm.security import bounds
 from quotes.models import Product
 
 from . import permissions
@@ -1199,7 +1200,7 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
     if not opportunity.can_transition_to(OpportunityStage.CLOSED_WON):
         raise _illegal("opportunity", opportunity.stage, OpportunityStage.CLOSED_WON)
     if amount is not None:
-        opportunity.amount = _money(amount)
+        opportunity.amount = bounds.money(amount, Opportunity, "amount")
     if opportunity.amount <= 0:
         raise ValidationError({"amount": ["A won opportunity has an amount."]})
     before = opportunity.stage

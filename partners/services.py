@@ -8,7 +8,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from . import audit, permissions
-from .access import ParentRole, PartnerRole, actor_of, forget_actor
+from .access import BLOCKED_PARTNER_STATUSES, ParentRole, PartnerRole, actor_of, forget_actor
 from .agreement import DIMENSIONS, PRESETS, BusinessModel
 from .models import (
     Agreement,
@@ -71,6 +71,10 @@ def partner_transition(*, user, partner: Partner, status: str, reason: str = "")
     if status == PartnerStatus.ACTIVE and partner.activated_at is None:
         partner.activated_at = timezone.now()
     partner.save(update_fields=["status", "activated_at", "updated_at"])
+    if status in BLOCKED_PARTNER_STATUSES:
+        from prm.security.tokens import tokens_revoke_for_partner
+
+        tokens_revoke_for_partner(partner=partner)  # API tokens die with the suspension
     audit.record(
         actor=user,
         verb=f"partner.{status}",

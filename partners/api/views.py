@@ -104,7 +104,8 @@ class PartnerViewSet(ScopedViewSet):
         return Response(s.PartnerSerializer(self.get_queryset().get(pk=partner.pk)).data)
 
     @extend_schema(request=s.AgreementUpdateSerializer, responses={200: s.AgreementSerializer, **ERRORS_WRITE})
-    @action(detail=True, methods=["get", "patch"])
+    # serializer_class: the browsable API builds its form from it (the partner's would not fit an agreement).
+    @action(detail=True, methods=["get", "patch"], serializer_class=s.AgreementUpdateSerializer)
     def agreement(self, request, pk=None):
         """The agreement's policy dimensions; PATCH overrides single dimensions (audited)."""
         partner = self.get_object()
