@@ -10,12 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from partners import audit, ledger
+from partners import audit, branding, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
 from partners.matching import normalize_company_name
@@ -947,18 +946,17 @@ def deal_registration_warn_expiry(*, registration_id: int) -> bool:
     registration.expiry_warned_at = now
     registration.save(update_fields=["expiry_warned_at", "updated_at"])
     audit.record(actor=None, verb="deal_registration.expiry_warning", obj=registration)
-    recipient = getattr(registration.created_by, "email", "")
-    if recipient:
+    recipient = registration.created_by
+    if getattr(recipient, "email", ""):
         body = (
             f"The protection of your deal registration #{registration.pk} for {registration.customer_name} ends on "
             f"{registration.protected_until:%Y-%m-%d}. Win or close it, or request an extension in the portal."
         )
         transaction.on_commit(
-            lambda: send_mail(
-                f"Deal registration #{registration.pk} expires soon",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [recipient],
+            lambda: branding.send_mail_to_users(
+                users=[recipient],
+                subject=f"Deal registration #{registration.pk} expires soon",
+                body=body,
                 fail_silently=True,
             )
         )

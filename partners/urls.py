@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .branding import BrandedPasswordResetForm
 
 app_name = "portal"
 
@@ -20,6 +21,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(
             success_url=reverse_lazy("portal:password-reset-done"),
             email_template_name="registration/password_reset_email.txt",
+            form_class=BrandedPasswordResetForm,
         ),
         name="password-reset",
     ),

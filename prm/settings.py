@@ -330,3 +330,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "partners.branding.BrandCookieMiddleware",
+)
+# The sender address of a white-label partner's mail (its brand name is the display name).
+WHITE_LABEL_FROM_EMAIL = env.str("WHITE_LABEL_FROM_EMAIL", default="no-reply@partner-portal.example")
+AXES_LOCKOUT_CALLABLE = "prm.security.lockout.lockout_response"
