@@ -27,6 +27,7 @@ from partners.models import (
     RelationshipKind,
 )
 from prm.security import bounds
+from prm.security.ratelimit import RateLimited
 from quotes.models import Product
 
 from . import permissions
@@ -652,6 +653,9 @@ def deal_registration_submit(*, user, registration: DealRegistration) -> DealReg
     """Submit for review. The customer's keys are locked first, so of two simultaneous submissions
     for one customer exactly one is first; the later one is flagged as conflicting."""
     _require(permissions.can_work_registration(user, registration), "Only the registering partner's sellers submit it.")
+    if actor_of(user).is_partner and not pre_check_allowed(user):
+        # A submission answers has_conflict: the same question as the pre-check, so the same budget.
+        raise RateLimited("Too many account checks and submissions; try again in a minute.")
     key = registration_key(DealRegistration.objects.get(pk=registration.pk))
     _lock_keys(key)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)

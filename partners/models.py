@@ -362,9 +362,12 @@ class CustomerUserObjectPermission(UserObjectPermissionBase):
 
 class AuditQuerySet(TenantQuerySet):
     def visible_to_partner(self, actor):
+        """A partner admin sees what its own people (and the system) did: never the parent's staff, whose
+        names and internal work (an internal note on a case) the partner's other views hide too."""
         if actor.role != PartnerRole.ADMIN:
             return self.none()
-        return self.filter(partner_id=actor.partner_id)
+        own_people = Membership.objects.filter(user_id=OuterRef("actor_id"), partner_id=actor.partner_id)
+        return self.filter(partner_id=actor.partner_id).filter(Q(actor__isnull=True) | Q(Exists(own_people)))
 
 
 class AuditEvent(models.Model):

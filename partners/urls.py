@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import token_views, views
 from .branding import BrandedPasswordResetForm
 
 app_name = "portal"
@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("profile/", views.profile, name="profile"),
+    path("profile/api-tokens/", token_views.api_tokens, name="api-tokens"),
     path("team/", views.team, name="team"),
     path("team/<int:pk>/", views.member_update, name="member-update"),
     path("customers/", views.customer_list, name="customer-list"),

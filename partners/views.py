@@ -172,9 +172,7 @@ def customer_detail(request, pk):
     if customer is None:
         raise Http404
     level = actor.agreement.post_win_visibility if actor.is_partner else PostWinVisibility.FULL
-    relationships = [
-        r for r in customer.relationships.all() if not actor.is_partner or r.partner_id == actor.partner_id
-    ]
+    relationships = list(customer.relationships.all())  # prefetched through the access policy
     return render(
         request,
         "partners/customer_detail.html",

@@ -6,7 +6,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partners import permissions, services
+from partners import permissions, selectors, services
 from partners.access import actor_of
 from partners.agreement import BusinessModel, PostWinVisibility
 from partners.models import Customer, CustomerSize, CustomerStatus, Membership, Partner, PartnerStatus
@@ -196,7 +196,9 @@ class CustomerViewSet(ScopedViewSet):
     ordering = ["legal_name"]
 
     def narrow_queryset(self, queryset):
-        return queryset.select_related("owner_partner").prefetch_related("relationships__partner")
+        return queryset.select_related("owner_partner").prefetch_related(
+            selectors.visible_relationships(self.request.user)
+        )
 
     def get_serializer_class(self):
         actor = actor_of(self.request.user)

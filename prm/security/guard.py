@@ -11,6 +11,8 @@ from django.db import DataError
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 
+from .ratelimit import RateLimited
+
 logger = logging.getLogger("prm.security")
 
 # What bad input raises when nothing validated it first. ArithmeticError covers decimal.InvalidOperation
@@ -38,6 +40,10 @@ class InputErrorGuardMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exc):
+        if isinstance(exc, RateLimited):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": exc.message, "code": "throttled"}, status=429)
+            return TemplateResponse(request, "429.html", {"message": exc.message}, status=429).render()
         if not is_input_error(exc):
             return None
         logger.warning("input error answered 400 on %s %s", request.method, request.path, exc_info=exc)
