@@ -12,6 +12,7 @@ from partners import ledger
 from partners.access import actor_of
 from partners.models import CommissionStatus, Partner
 from partners.views import apply_form_errors, paginate, portal_view
+from prm.security.redirects import safe_next
 
 from . import permissions, selectors, services
 from .forms import LINE_ROWS, RegistrationForm
@@ -292,10 +293,7 @@ def registration_action(request, pk, verb):
             messages.info(request, "First approval recorded; a second approver must confirm.")
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
-    nxt = request.POST.get("next", "")
-    if nxt.startswith("/portal/"):
-        return redirect(nxt)
-    return redirect("deals:registration-detail", pk=registration.pk)
+    return safe_next(request, "deals:registration-detail", pk=registration.pk)
 
 
 # Opportunities -----------------------------------------------------------------------------------

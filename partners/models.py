@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from . import agreement as terms
-from .access import PartnerRole, TenantQuerySet
+from .access import CommissionQuerySet, PartnerRole, TenantQuerySet
 from .matching import normalize_company_name, normalize_domain
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code, e.g. DE.")
@@ -447,7 +447,7 @@ class Commission(models.Model):
     payment_reference = models.CharField(max_length=80, blank=True)
     reversal_reason = models.CharField(max_length=200, blank=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = CommissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-accrued_at", "-id"]

@@ -9,6 +9,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from prm.security.redirects import safe_next
+
 from . import permissions, selectors, services
 from .access import PartnerRole, actor_of
 from .agreement import BusinessModel, PostWinVisibility
@@ -143,7 +145,7 @@ def member_update(request, pk):
         return render(
             request, "partners/_member_row.html", {"m": membership, "can_manage": True, "roles": PartnerRole.choices}
         )
-    return redirect(request.POST.get("next") or "portal:team")
+    return safe_next(request, "portal:team")
 
 
 @portal_view

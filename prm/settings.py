@@ -337,3 +337,4 @@ MIDDLEWARE.insert(
 # The sender address of a white-label partner's mail (its brand name is the display name).
 WHITE_LABEL_FROM_EMAIL = env.str("WHITE_LABEL_FROM_EMAIL", default="no-reply@partner-portal.example")
 AXES_LOCKOUT_CALLABLE = "prm.security.lockout.lockout_response"
+LOGGING["loggers"]["axes"] = {"level": env.str("AXES_LOG_LEVEL", default="WARNING")}

@@ -10,7 +10,7 @@ from partners import permissions, selectors, services
 from partners.access import actor_of
 from partners.agreement import BusinessModel, PostWinVisibility
 from partners.models import Customer, CustomerSize, CustomerStatus, Membership, Partner, PartnerStatus
-from prm.api.base import ERRORS_READ, ERRORS_WRITE, ScopedViewSet, documented_errors
+from prm.api.base import ERRORS_READ, ERRORS_WRITE, ScopedViewSet, documented_errors, scoped_choices
 
 from . import serializers as s
 
@@ -122,7 +122,7 @@ class PartnerViewSet(ScopedViewSet):
 class PartnerUserFilter(django_filters.FilterSet):
     role = django_filters.CharFilter()
     is_active = django_filters.BooleanFilter()
-    partner = django_filters.NumberFilter(field_name="partner_id")
+    partner = django_filters.ModelChoiceFilter(queryset=scoped_choices(Partner))
 
     class Meta:
         model = Membership
