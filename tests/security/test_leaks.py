@@ -41,7 +41,6 @@ def dual_team(db):
     me = partner_user(partner, PartnerRole.REP, username="tail-rep")
     colleague = partner_user(partner, PartnerRole.REP, username="tail-rep-2")
     admin = partner_user(partner, PartnerRole.ADMIN, username="tail-admin")
-    closer = parent_user(ParentRole.SALES)
     mine = OpportunityFactory(partner=partner, owner=me, name="My Deal", amount=Decimal("1000.00"))
     theirs = OpportunityFactory(
         partner=partner, owner=colleague, name="Secret Colleague Deal", customer=customer_of(partner, owner=colleague)
