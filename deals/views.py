@@ -12,6 +12,7 @@ from partners import ledger
 from partners.access import actor_of
 from partners.models import CommissionStatus, Partner
 from partners.views import apply_form_errors, paginate, portal_view
+from prm.security import bounds
 from prm.security.redirects import safe_next
 
 from . import permissions, selectors, services
@@ -108,9 +109,7 @@ def lead_action(request, pk, verb):
             messages.success(request, "Lead disqualified.")
         elif verb == "forward":
             partner_id = request.POST.get("partner", "")
-            partner = (
-                Partner.objects.for_user(request.user).filter(pk=int(partner_id) if partner_id.isdigit() else 0).first()
-            )
+            partner = Partner.objects.for_user(request.user).filter(pk=bounds.parse_id(partner_id) or 0).first()
             services.lead_forward(user=request.user, lead=lead, partner=partner, reason=request.POST.get("reason", ""))
             messages.success(request, f"Forwarded to {partner}.")
         else:

@@ -38,7 +38,8 @@ def exception_handler(exc, context):
         exc = exceptions.Throttled(wait=exc.wait, detail=exc.message)
     elif is_input_error(exc):
         # What a serializer should have refused (prm.security.guard): a 400, never a 500.
-        logger.warning("input error answered 400 in the API", exc_info=exc)
+        request = context.get("request")
+        logger.warning("input error answered 400 on %s %s", request.method, request.path, exc_info=exc)
         exc = exceptions.ValidationError({"non_field_errors": ["The input could not be processed."]})
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -101,3 +101,13 @@ def money_sum(expression: str) -> Sum:
     """A SUM of money wide enough for any number of rows (the column's own precision is too narrow for a total:
     SQLite's decimal converter then raises on read)."""
     return Sum(expression, output_field=models.DecimalField(max_digits=30, decimal_places=2))
+
+
+def parse_id(value) -> int | None:
+    """An id from a query string or form: a positive integer a BIGINT column holds, else None (a
+    30-digit `?queue=` is "no such queue", not an OverflowError in SQLite's driver)."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= INTEGER_RANGES["BigIntegerField"][1] else None

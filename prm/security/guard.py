@@ -32,11 +32,25 @@ def messages_of(exc) -> dict:
     return {"non_field_errors": ["The input could not be processed."]}
 
 
+def _has_nul(request) -> bool:
+    if "\x00" in request.path or any("\x00" in v for values in request.GET.lists() for v in values[1]):
+        return True
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        return any("\x00" in v for values in request.POST.lists() for v in values[1])
+    return False
+
+
 class InputErrorGuardMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if _has_nul(request):
+            # PostgreSQL cannot store or compare a NUL character; no form or filter needs one.
+            body = {"non_field_errors": ["The input contains a NUL character."]}
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "Invalid input.", "code": "invalid", **body}, status=400)
+            return TemplateResponse(request, "400.html", {"errors": body}, status=400).render()
         return self.get_response(request)
 
     def process_exception(self, request, exc):

@@ -209,3 +209,19 @@ def test_quote_line_preview_still_prices_a_good_line(quote_setup):
 )
 def test_integer_filters_out_of_range_are_not_a_500(boss, url):
     assert api_as(boss).get(url).status_code in (200, 400, 404)
+
+
+def test_every_json_parser_is_the_bounded_one():
+    """Lint: a view that sets its own parser_classes must not bring back DRF's unbounded JSONParser."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\bJSONParser\b")
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("partners", "deals", "quotes", "cases", "mdf", "renewals", "analytics", "prm")
+        for path in (root / app).rglob("*.py")
+        if path.name != "parsers.py" and pattern.search(path.read_text().replace("BoundedJSONParser", ""))
+    ]
+    assert offenders == []
