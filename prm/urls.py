@@ -5,10 +5,12 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health
+from .security.login import AdminLoginForm
 
 admin.site.site_header = f"{settings.PARENT_COMPANY_NAME} partner program"
 admin.site.site_title = "PRM admin"
 admin.site.index_title = "Channel administration"
+admin.site.login_form = AdminLoginForm  # a 256-character username is a form error, not a 500
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
