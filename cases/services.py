@@ -7,13 +7,12 @@ import mimetypes
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from partners import audit
+from partners import audit, branding
 from partners import services as partner_services
 from partners.access import ParentRole, actor_of
 from partners.agreement import ServiceModel
@@ -804,17 +803,22 @@ def _sla_event(case, target, kind, due) -> bool:
 
 
 def _warn_owner(case, target, due):
-    recipients = [case.assignee.email] if case.assignee_id and case.assignee.email else []
-    if not recipients:
+    from django.contrib.auth import get_user_model
+
+    if case.assignee_id and case.assignee.email:
+        recipients = [case.assignee]
+    else:
         recipients = list(
-            QueueAgent.objects.filter(queue_id=case.queue_id, is_available=True)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
+            get_user_model()
+            .objects.filter(queue_memberships__queue_id=case.queue_id, queue_memberships__is_available=True)
+            .exclude(email="")
+            .select_related("membership__partner__agreement")
         )
     if recipients:
         subject = f"Case #{case.pk} is close to breaching its {target.replace('_', ' ')} target"
         body = f"{case.subject}\nDue at {due:%Y-%m-%d %H:%M} UTC."
-        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+        # Each agent gets it in their own brand: a white-label partner's agents never see the parent's.
+        transaction.on_commit(lambda: branding.send_mail_to_users(users=recipients, subject=subject, body=body))
 
 
 def _escalate_on_breach(case, target, now):

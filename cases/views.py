@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from partners.access import actor_of
 from partners.views import apply_form_errors, paginate, portal_view
+from prm.security import bounds
 
 from . import permissions, selectors, services, sla
 from .api.serializers import case_actions
@@ -43,7 +44,7 @@ def case_list(request):
     if view not in dict(VIEWS):
         view = "mine"
     filters = {k: request.GET.get(k, "").strip() for k in ("status", "priority", "search", "queue")}
-    queue = filters["queue"] if filters["queue"].isdigit() else None
+    queue = bounds.parse_id(filters["queue"])
     page = paginate(
         request,
         selectors.case_list(
@@ -167,9 +168,7 @@ def case_action(request, pk, name):
             if not permissions.can_work(request.user, case):
                 raise PermissionDenied
             target = post.get("assignee", "")
-            assignee = (
-                request.user if target == "me" else User.objects.filter(pk=target if target.isdigit() else 0).first()
-            )
+            assignee = request.user if target == "me" else User.objects.filter(pk=bounds.parse_id(target) or 0).first()
             services.case_assign(user=request.user, case=case, assignee=assignee)
         elif name in ("escalate", "hand-back", "reopen"):
             ACTIONS[name](user=request.user, case=case, reason=post.get("reason", ""))

@@ -27,7 +27,7 @@ class RegistrationForm(forms.Form):
                 queryset=products, required=index == 1, label=f"Product {index}"
             )
             self.fields[f"quantity_{index}"] = forms.IntegerField(
-                min_value=1, required=False, initial=1 if index == 1 else None, label="Quantity"
+                min_value=1, max_value=1_000_000, required=False, initial=1 if index == 1 else None, label="Quantity"
             )
 
     def clean(self):

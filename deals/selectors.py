@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Prefetch, Q
 
-from partners.access import actor_of
+from partners.access import actor_of, sees_status_only
 from partners.models import Commission, CommissionStatus
+from prm.security.bounds import money_sum
 
 from .models import (
     OPEN_STAGES,
@@ -113,6 +114,20 @@ def conflicting_registrations(*, user, registration) -> list:
 # Opportunities
 
 
+# What a status-only partner (the referral agreement) does not see of an opportunity.
+STATUS_ONLY_HIDDEN = ("amount", "probability", "expected_close_date", "owner", "order_placed_at", "closed_at")
+
+
+def redact_for(user, opportunities):
+    """Blank what the caller's agreement hides (partners.access.sees_status_only); returns the list."""
+    opportunities = list(opportunities)
+    if sees_status_only(actor_of(user)):
+        for opportunity in opportunities:
+            for name in STATUS_ONLY_HIDDEN:
+                setattr(opportunity, name, None)
+    return opportunities
+
+
 def opportunity_list(*, user, stage: str = ""):
     queryset = with_opportunity_relations(Opportunity.objects.for_user(user))
     if stage:
@@ -121,18 +136,21 @@ def opportunity_list(*, user, stage: str = ""):
 
 
 def opportunity_get(*, user, pk):
-    return with_opportunity_relations(Opportunity.objects.for_user(user)).filter(pk=pk).first()
+    found = with_opportunity_relations(Opportunity.objects.for_user(user)).filter(pk=pk).first()
+    return redact_for(user, [found])[0] if found is not None else None
 
 
 def pipeline(*, user) -> list[dict]:
-    """Opportunities by stage (the open ones, and the last closed ones), with each column's total."""
+    """Opportunities by stage (the open ones, and the last closed ones), with each column's total
+    (none for a status-only partner)."""
     queryset = with_opportunity_relations(Opportunity.objects.for_user(user))
+    status_only = sees_status_only(actor_of(user))
     columns = []
     for value, label in OpportunityStage.choices:
         rows = queryset.filter(stage=value).order_by("expected_close_date", "-id")
         limit = None if value in OPEN_STAGES else 20
-        items = list(rows[:limit] if limit else rows[:200])
-        total = rows.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        items = redact_for(user, rows[:limit] if limit else rows[:200])
+        total = None if status_only else rows.aggregate(total=money_sum("amount"))["total"] or Decimal("0.00")
         columns.append({"stage": value, "label": label, "items": items, "total": total, "count": rows.count()})
     return columns
 
@@ -148,5 +166,5 @@ def commission_list(*, user, status: str = ""):
 
 
 def commission_totals(queryset) -> dict:
-    sums = dict(queryset.order_by().values_list("status").annotate(total=Sum("amount")))
+    sums = dict(queryset.order_by().values_list("status").annotate(total=money_sum("amount")))
     return {value: sums.get(value) or Decimal("0.00") for value in CommissionStatus.values}

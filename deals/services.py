@@ -10,12 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from partners import audit, ledger
+from partners import audit, branding, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
 from partners.models import (
@@ -26,6 +25,8 @@ from partners.models import (
     PartnerStatus,
     RelationshipKind,
 )
+from prm.security import bounds
+from prm.security.ratelimit import RateLimited
 from quotes.models import Product
 
 from . import permissions
@@ -703,6 +704,9 @@ def deal_registration_submit(*, user, registration: DealRegistration) -> DealReg
     """Submit for review. The customer's keys are locked first, so of two simultaneous submissions
     for one customer exactly one is first; the later one is flagged as conflicting."""
     _require(permissions.can_work_registration(user, registration), "Only the registering partner's sellers submit it.")
+    if actor_of(user).is_partner and not pre_check_allowed(user):
+        # A submission answers has_conflict: the same question as the pre-check, so the same budget.
+        raise RateLimited("Too many account checks and submissions; try again in a minute.")
     key = registration_key(DealRegistration.objects.get(pk=registration.pk))
     _lock_keys(key)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
@@ -1063,18 +1067,17 @@ def deal_registration_warn_expiry(*, registration_id: int) -> bool:
     registration.expiry_warned_at = now
     registration.save(update_fields=["expiry_warned_at", "updated_at"])
     audit.record(actor=None, verb="deal_registration.expiry_warning", obj=registration)
-    recipient = getattr(registration.created_by, "email", "")
-    if recipient:
+    recipient = registration.created_by
+    if getattr(recipient, "email", ""):
         body = (
             f"The protection of your deal registration #{registration.pk} for {registration.customer_name} ends on "
             f"{registration.protected_until:%Y-%m-%d}. Win or close it, or request an extension in the portal."
         )
         transaction.on_commit(
-            lambda: send_mail(
-                f"Deal registration #{registration.pk} expires soon",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [recipient],
+            lambda: branding.send_mail_to_users(
+                users=[recipient],
+                subject=f"Deal registration #{registration.pk} expires soon",
+                body=body,
                 fail_silently=True,
             )
         )
@@ -1327,7 +1330,7 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
     if not opportunity.can_transition_to(OpportunityStage.CLOSED_WON):
         raise _illegal("opportunity", opportunity.stage, OpportunityStage.CLOSED_WON)
     if amount is not None:
-        opportunity.amount = _money(amount)
+        opportunity.amount = bounds.money(amount, Opportunity, "amount")
     if opportunity.amount <= 0:
         raise ValidationError({"amount": ["A won opportunity has an amount."]})
     before = opportunity.stage

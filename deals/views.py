@@ -12,6 +12,8 @@ from partners import ledger
 from partners.access import actor_of
 from partners.models import CommissionStatus, Partner
 from partners.views import apply_form_errors, paginate, portal_view
+from prm.security import bounds
+from prm.security.redirects import safe_next
 
 from . import permissions, selectors, services
 from .forms import LINE_ROWS, RegistrationForm
@@ -112,9 +114,7 @@ def lead_action(request, pk, verb):
             messages.success(request, "Lead disqualified.")
         elif verb == "forward":
             partner_id = request.POST.get("partner", "")
-            partner = (
-                Partner.objects.for_user(request.user).filter(pk=int(partner_id) if partner_id.isdigit() else 0).first()
-            )
+            partner = Partner.objects.for_user(request.user).filter(pk=bounds.parse_id(partner_id) or 0).first()
             services.lead_forward(user=request.user, lead=lead, partner=partner, reason=request.POST.get("reason", ""))
             messages.success(request, f"Forwarded to {partner}.")
         else:
@@ -299,10 +299,7 @@ def registration_action(request, pk, verb):
             messages.info(request, "First approval recorded; a second approver must confirm.")
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
-    nxt = request.POST.get("next", "")
-    if nxt.startswith("/portal/"):
-        return redirect(nxt)
-    return redirect("deals:registration-detail", pk=registration.pk)
+    return safe_next(request, "deals:registration-detail", pk=registration.pk)
 
 
 # Opportunities -----------------------------------------------------------------------------------

@@ -214,3 +214,42 @@ class TenantQuerySet(models.QuerySet):
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     pass
+
+
+# What each commission pays for, by the prefix of its ledger key (`source_ref`): a commission follows
+# the visibility of that record. Labels, not imports: partners sits below the domain apps.
+LEDGER_SOURCES = {
+    "opportunity": "deals.Opportunity",
+    "deal-registration": "deals.DealRegistration",
+    "order": "quotes.Order",
+}
+
+
+class CommissionQuerySet(TenantQuerySet):
+    """Partner admins, managers and support see the partner's whole ledger; reps and marketing only the
+    commissions on records they may see themselves (a colleague's hidden deal stays hidden here too)."""
+
+    def visible_to_partner(self, actor):
+        qs = self.filter(partner=actor.partner_id)
+        if actor.sees_partner_wide:
+            return qs
+        from django.apps import apps
+        from django.db.models import CharField, Value
+        from django.db.models.functions import Cast, Concat
+
+        condition = Q(pk__in=[])
+        for prefix, label in LEDGER_SOURCES.items():
+            refs = (
+                apps.get_model(label)
+                .objects.for_user(actor.user)
+                .annotate(ledger_ref=Concat(Value(f"{prefix}:"), Cast("pk", CharField())))
+                .values("ledger_ref")
+            )
+            condition |= Q(source_ref__in=refs)
+        return qs.filter(condition)
+
+
+def sees_status_only(actor) -> bool:
+    """A partner whose agreement shows it only the status of what it referred and its own commission
+    (the referral preset): amounts, probabilities, dates and the parent's people stay hidden."""
+    return actor.is_partner and actor.agreement.post_win_visibility == "status_only"

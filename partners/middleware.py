@@ -1,5 +1,7 @@
 import uuid
 
+from prm.security.client_ip import client_ip
+
 from .audit import reset_request_context, set_request_context
 
 
@@ -11,7 +13,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-        token = set_request_context(request_id=request_id, ip_address=request.META.get("REMOTE_ADDR") or None)
+        token = set_request_context(request_id=request_id, ip_address=client_ip(request) or None)
         try:
             response = self.get_response(request)
         finally:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from . import agreement as terms
-from .access import PartnerRole, TenantQuerySet
+from .access import CommissionQuerySet, PartnerRole, TenantQuerySet
 from .matching import normalize_company_name, normalize_domain
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code, e.g. DE.")
@@ -379,9 +379,12 @@ class CustomerUserObjectPermission(UserObjectPermissionBase):
 
 class AuditQuerySet(TenantQuerySet):
     def visible_to_partner(self, actor):
+        """A partner admin sees what its own people (and the system) did: never the parent's staff, whose
+        names and internal work (an internal note on a case) the partner's other views hide too."""
         if actor.role != PartnerRole.ADMIN:
             return self.none()
-        return self.filter(partner_id=actor.partner_id)
+        own_people = Membership.objects.filter(user_id=OuterRef("actor_id"), partner_id=actor.partner_id)
+        return self.filter(partner_id=actor.partner_id).filter(Q(actor__isnull=True) | Q(Exists(own_people)))
 
 
 class AuditEvent(models.Model):
@@ -461,7 +464,7 @@ class Commission(models.Model):
     payment_reference = models.CharField(max_length=80, blank=True)
     reversal_reason = models.CharField(max_length=200, blank=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = CommissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-accrued_at", "-id"]

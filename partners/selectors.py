@@ -1,8 +1,8 @@
 """Reads of partners, people and customers, always starting from the caller's scope."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
-from .models import AuditEvent, Customer, Membership, Partner
+from .models import AuditEvent, Customer, CustomerRelationship, Membership, Partner
 
 
 def partner_list(*, user, search: str = "", status: str = "", business_model: str = ""):
@@ -45,11 +45,20 @@ def customer_list(*, user, search: str = "", country: str = "", status: str = ""
     return queryset.order_by("legal_name")
 
 
+def visible_relationships(user) -> Prefetch:
+    """A customer's relationships as the caller may see them: only those of partners the caller sees
+    (a channel manager never learns which unmanaged partner also works the customer)."""
+    return Prefetch(
+        "relationships",
+        queryset=CustomerRelationship.objects.for_user(user).select_related("partner").order_by("since"),
+    )
+
+
 def customer_get(*, user, pk):
     return (
         Customer.objects.for_user(user)
         .select_related("owner_partner")
-        .prefetch_related("relationships__partner")
+        .prefetch_related(visible_relationships(user))
         .filter(pk=pk)
         .first()
     )

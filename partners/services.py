@@ -8,7 +8,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from . import audit, permissions
-from .access import ParentRole, PartnerRole, actor_of, forget_actor
+from .access import BLOCKED_PARTNER_STATUSES, ParentRole, PartnerRole, actor_of, forget_actor
 from .agreement import DIMENSIONS, PRESETS, BusinessModel
 from .models import (
     Agreement,
@@ -71,6 +71,10 @@ def partner_transition(*, user, partner: Partner, status: str, reason: str = "")
     if status == PartnerStatus.ACTIVE and partner.activated_at is None:
         partner.activated_at = timezone.now()
     partner.save(update_fields=["status", "activated_at", "updated_at"])
+    if status in BLOCKED_PARTNER_STATUSES:
+        from prm.security.tokens import tokens_revoke_for_partner
+
+        tokens_revoke_for_partner(partner=partner)  # API tokens die with the suspension
     audit.record(
         actor=user,
         verb=f"partner.{status}",
@@ -200,6 +204,18 @@ def partner_manager_revoke(*, user, partner: Partner, manager) -> None:
 # People ------------------------------------------------------------------------------------------
 
 
+def partner_username(partner: Partner, username: str) -> str:
+    """The partner's namespace: "alpha-" + the name asked for, unless it already starts so."""
+    username = (username or "").strip()
+    prefix = f"{partner.slug}-"
+    name = username if username.lower().startswith(prefix) else prefix + username
+    if len(name) > 150 or not username:
+        raise ValidationError(
+            {"username": [f"Choose a shorter username (it becomes {prefix}…, at most 150 characters)."]}
+        )
+    return name
+
+
 @transaction.atomic
 def membership_invite(
     *, user, partner: Partner, username: str, email: str, role: str, first_name: str = "", last_name: str = ""
@@ -211,11 +227,15 @@ def membership_invite(
         raise PermissionDenied("You may not invite people to this partner.")
     if role not in PartnerRole.values:
         raise ValidationError({"role": ["Unknown role."]})
+    # Whether an account exists at another partner or among the parent's staff is not the inviter's to
+    # learn: usernames live in the partner's own namespace ("<slug>-…"), and an email is checked against
+    # the partner's own people only (one person may work for two partners, with two accounts).
+    username = partner_username(partner, username)
     errors = {}
     if User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["This username is taken."]
-    if User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with this email already exists."]
+        errors["username"] = [f"The username {username} is not available."]
+    if Membership.objects.filter(partner=partner, user__email__iexact=email).exists():
+        errors["email"] = ["Someone in this partner already has this email."]
     if errors:
         raise ValidationError(errors)
     new_user = User(username=username, email=email, first_name=first_name, last_name=last_name)

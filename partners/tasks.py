@@ -2,10 +2,13 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from . import branding
 from .models import Membership
 
 
@@ -18,30 +21,23 @@ def send_invitation(membership_id: int) -> bool:
         )
         if membership is None or membership.invitation_sent_at is not None or not membership.user.email:
             return False
-        form = PasswordResetForm({"email": membership.user.email})
-        if form.is_valid():
-            # An invited user has no usable password yet, which PasswordResetForm skips: send directly.
-            from django.contrib.auth.tokens import default_token_generator
-            from django.utils.encoding import force_bytes
-            from django.utils.http import urlsafe_base64_encode
-
-            user = membership.user
-            context = {
-                "email": user.email,
-                "domain": settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost",
-                "site_name": membership.partner.brand_name,
-                "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-                "user": user,
-                "token": default_token_generator.make_token(user),
-                "protocol": "http" if settings.DEBUG else "https",
-            }
-            form.send_mail(
-                "registration/invitation_subject.txt",
-                "registration/invitation_email.txt",
-                context,
-                settings.DEFAULT_FROM_EMAIL,
-                user.email,
-            )
+        # An invited user has no usable password yet: the link sets the first one.
+        user = membership.user
+        context = {
+            "email": user.email,
+            "domain": settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost",
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "user": user,
+            "token": default_token_generator.make_token(user),
+            "protocol": "http" if settings.DEBUG else "https",
+        }
+        branding.render_branded_mail(
+            brand=branding.brand_of_partner(membership.partner),
+            subject_template="registration/invitation_subject.txt",
+            body_template="registration/invitation_email.txt",
+            context=context,
+            recipients=[user.email],
+        )
         membership.invitation_sent_at = timezone.now()
         membership.save(update_fields=["invitation_sent_at"])
     return True

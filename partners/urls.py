@@ -1,13 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from prm.security.login import LoginForm
+
+from . import token_views, views
+from .branding import BrandedPasswordResetForm
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
@@ -20,6 +27,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(
             success_url=reverse_lazy("portal:password-reset-done"),
             email_template_name="registration/password_reset_email.txt",
+            form_class=BrandedPasswordResetForm,
         ),
         name="password-reset",
     ),
@@ -31,6 +39,7 @@ urlpatterns = [
     ),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("profile/", views.profile, name="profile"),
+    path("profile/api-tokens/", token_views.api_tokens, name="api-tokens"),
     path("team/", views.team, name="team"),
     path("team/<int:pk>/", views.member_update, name="member-update"),
     path("customers/", views.customer_list, name="customer-list"),

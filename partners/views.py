@@ -9,6 +9,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from prm.security.redirects import safe_next
+
 from . import permissions, selectors, services
 from .access import PartnerRole, actor_of
 from .agreement import BusinessModel, PostWinVisibility
@@ -143,7 +145,7 @@ def member_update(request, pk):
         return render(
             request, "partners/_member_row.html", {"m": membership, "can_manage": True, "roles": PartnerRole.choices}
         )
-    return redirect(request.POST.get("next") or "portal:team")
+    return safe_next(request, "portal:team")
 
 
 @portal_view
@@ -172,9 +174,7 @@ def customer_detail(request, pk):
     if customer is None:
         raise Http404
     level = actor.agreement.post_win_visibility if actor.is_partner else PostWinVisibility.FULL
-    relationships = [
-        r for r in customer.relationships.all() if not actor.is_partner or r.partner_id == actor.partner_id
-    ]
+    relationships = list(customer.relationships.all())  # prefetched through the access policy
     return render(
         request,
         "partners/customer_detail.html",

@@ -4,10 +4,9 @@ rule); a failed review rule sends it to manual review."""
 
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from partners.agreement import OrderAccess
 from partners.models import RelationshipKind
+from prm.security.bounds import money_sum
 
 from .models import LIVE_ORDER_STATUSES, OPEN_ORDER_STATUSES, ZERO, BusinessRule, Order, RuleKind
 from .pricing import discount_excesses
@@ -53,7 +52,7 @@ def _open_orders_value(order):
         Order.objects.for_partner(order.partner_id)
         .filter(status__in=OPEN_ORDER_STATUSES)
         .exclude(pk=order.pk)
-        .aggregate(total=Sum("total"))["total"]
+        .aggregate(total=money_sum("total"))["total"]
         or ZERO
     )
 

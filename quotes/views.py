@@ -2,7 +2,7 @@
 discount limits), the printable document, orders with their status timeline, and the parent's review
 queue. Every read goes through the selectors; every write through the services."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +14,7 @@ from deals.models import OPEN_STAGES, Opportunity
 from partners.access import actor_of
 from partners.models import Partner
 from partners.views import apply_form_errors, paginate, portal_view
+from prm.security import bounds
 
 from . import permissions, pricing, selectors, services
 from .documents import render_quote_document
@@ -240,30 +241,38 @@ def quote_header(request, pk):
 
 @portal_view
 def quote_line_preview(request, pk):
-    """Live price of the line being added: unit price, amount and the tier limit (htmx)."""
+    """Live price of the line being added: unit price, amount and the tier limit (htmx). Inputs are
+    checked by the line form itself; what it refuses is a 400 naming the field."""
     quote = _quote_or_404(request, pk)
-    product = selectors.sellable_products(user=request.user).filter(pk=request.GET.get("product") or 0).first()
+    form = LineForm(request.GET, products=selectors.sellable_products(user=request.user))
+    if not request.GET.get("product"):
+        return render(request, "quotes/_line_preview.html", {"product": None})
+    if not form.is_valid():
+        error = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        return render(request, "quotes/_line_preview.html", {"error": error}, status=400)
+    product = form.cleaned_data["product"]
+    quantity = form.cleaned_data["quantity"]
+    discount = form.cleaned_data["discount_percent"] or Decimal("0")
     context = {"product": product}
-    if product is not None:
-        try:
-            quantity = max(int(request.GET.get("quantity") or 1), 1)
-            discount = Decimal(request.GET.get("discount_percent") or "0")
-        except (ValueError, InvalidOperation):
-            quantity, discount = 1, Decimal("0")
-        try:
-            unit = pricing.unit_price_for(partner=quote.partner, price_book=quote.price_book, product=product)
-        except ValidationError as exc:
-            context["error"] = _error_text(exc)
-        else:
-            limit = pricing.discount_limits(quote.partner).get(product.product_line_id, Decimal("0"))
-            effective = pricing.effective_discount(discount, quote.header_discount_percent)
-            context |= {
-                "unit_price": unit,
-                "net": pricing.line_net(unit, quantity, discount),
-                "limit": limit,
-                "over_limit": effective > limit,
-                "currency": quote.currency,
-            }
+    try:
+        unit = pricing.unit_price_for(partner=quote.partner, price_book=quote.price_book, product=product)
+    except ValidationError as exc:
+        context["error"] = _error_text(exc)
+    else:
+        net = pricing.line_net(unit, quantity, discount)
+        if not bounds.decimal_fits(net, 14, 2):
+            return render(
+                request, "quotes/_line_preview.html", {"error": "quantity: the line amount is too large."}, status=400
+            )
+        limit = pricing.discount_limits(quote.partner).get(product.product_line_id, Decimal("0"))
+        effective = pricing.effective_discount(discount, quote.header_discount_percent)
+        context |= {
+            "unit_price": unit,
+            "net": net,
+            "limit": limit,
+            "over_limit": effective > limit,
+            "currency": quote.currency,
+        }
     return render(request, "quotes/_line_preview.html", context)
 
 

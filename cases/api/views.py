@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from partners.access import actor_of
@@ -21,6 +21,7 @@ from prm.api.base import (
     documented_errors,
     scoped_choices,
 )
+from prm.api.parsers import BoundedJSONParser
 
 from .. import permissions, services
 from ..models import (
@@ -298,7 +299,7 @@ class CaseAttachmentViewSet(CaseChildMixin, ScopedViewSet):
     search_fields = ["filename"]
     ordering_fields = ["created_at", "size", "filename"]
     ordering = ["created_at", "id"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     refusal = "Attachments cannot be changed."
 
     def narrow_queryset(self, queryset):

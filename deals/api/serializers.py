@@ -2,7 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from partners.access import actor_of
+from partners.access import actor_of, sees_status_only
 from partners.models import Commission, Customer, Partner, ProductLine
 from prm.api.base import ScopedPrimaryKeyRelatedField
 from prm.api.serializers import StrictModelSerializer, StrictSerializer
@@ -19,6 +19,7 @@ from ..models import (
     RegistrationConflict,
     RegistrationExtension,
 )
+from ..selectors import STATUS_ONLY_HIDDEN
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -284,10 +285,23 @@ class ExtensionRequestSerializer(StrictSerializer):
 
 
 class OpportunitySerializer(serializers.ModelSerializer):
+    """A status-only partner (partners.access.sees_status_only) gets the fields of STATUS_ONLY_HIDDEN as null."""
+
+    STATUS_ONLY_HIDDEN = STATUS_ONLY_HIDDEN
+
     partner = serializers.PrimaryKeyRelatedField(read_only=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True, allow_null=True, default=None)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
+    probability = serializers.IntegerField(read_only=True, allow_null=True)
+
+    def to_representation(self, opportunity):
+        data = super().to_representation(opportunity)
+        actor = self.context.get("actor")
+        if actor is not None and sees_status_only(actor):
+            data.update(dict.fromkeys(self.STATUS_ONLY_HIDDEN))
+        return data
 
     class Meta:
         model = Opportunity

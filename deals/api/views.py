@@ -318,7 +318,8 @@ class OpportunityViewSet(ActorContextMixin, ScopedViewSet):
         return selectors.with_opportunity_relations(queryset)
 
     def _out(self, opportunity, code=status.HTTP_200_OK):
-        return Response(s.OpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data, status=code)
+        opportunity = self.get_queryset().get(pk=opportunity.pk)
+        return Response(s.OpportunitySerializer(opportunity, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request=s.OpportunityWriteSerializer, responses={201: s.OpportunitySerializer, **ERRORS_WRITE})
     def create(self, request, *args, **kwargs):

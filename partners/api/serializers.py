@@ -166,7 +166,7 @@ class CustomerBasicSerializer(StrictModelSerializer):
 
 
 class CustomerSerializer(StrictModelSerializer):
-    owner_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     relationships = serializers.SerializerMethodField()
 
     class Meta:
@@ -189,11 +189,18 @@ class CustomerSerializer(StrictModelSerializer):
         extra_kwargs = {"country": {"help_text": "Two-letter ISO code."}}
 
     def get_relationships(self, customer) -> list[dict]:
+        # Prefetched through the access policy (partners.selectors.visible_relationships); filtered again
+        # because DRF drops the prefetch after an update.
         actor = self.context.get("actor")
-        rows = customer.relationships.all()
-        if actor is not None and actor.is_partner:
-            rows = [r for r in rows if r.partner_id == actor.partner_id]
+        rows = [r for r in customer.relationships.all() if actor is not None and actor.may_see_partner(r.partner_id)]
         return CustomerRelationshipSerializer(rows, many=True).data
+
+    def to_representation(self, customer):
+        data = super().to_representation(customer)
+        actor = self.context.get("actor")
+        if actor is not None and customer.owner_partner_id and not actor.may_see_partner(customer.owner_partner_id):
+            data["owner_partner"] = None  # a partner the caller does not see stays unnamed
+        return data
 
 
 class MeSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partners import identity, permissions, services
+from partners import identity, permissions, selectors, services
 from partners.access import actor_of
 from partners.agreement import BusinessModel, PostWinVisibility
 from partners.models import (
@@ -19,7 +19,14 @@ from partners.models import (
     Partner,
     PartnerStatus,
 )
-from prm.api.base import ERRORS_READ, ERRORS_WRITE, ScopedReadOnlyViewSet, ScopedViewSet, documented_errors
+from prm.api.base import (
+    ERRORS_READ,
+    ERRORS_WRITE,
+    ScopedReadOnlyViewSet,
+    ScopedViewSet,
+    documented_errors,
+    scoped_choices,
+)
 
 from . import serializers as s
 
@@ -113,7 +120,8 @@ class PartnerViewSet(ScopedViewSet):
         return Response(s.PartnerSerializer(self.get_queryset().get(pk=partner.pk)).data)
 
     @extend_schema(request=s.AgreementUpdateSerializer, responses={200: s.AgreementSerializer, **ERRORS_WRITE})
-    @action(detail=True, methods=["get", "patch"])
+    # serializer_class: the browsable API builds its form from it (the partner's would not fit an agreement).
+    @action(detail=True, methods=["get", "patch"], serializer_class=s.AgreementUpdateSerializer)
     def agreement(self, request, pk=None):
         """The agreement's policy dimensions; PATCH overrides single dimensions (audited)."""
         partner = self.get_object()
@@ -130,7 +138,7 @@ class PartnerViewSet(ScopedViewSet):
 class PartnerUserFilter(django_filters.FilterSet):
     role = django_filters.CharFilter()
     is_active = django_filters.BooleanFilter()
-    partner = django_filters.NumberFilter(field_name="partner_id")
+    partner = django_filters.ModelChoiceFilter(queryset=scoped_choices(Partner))
 
     class Meta:
         model = Membership
@@ -204,7 +212,9 @@ class CustomerViewSet(ScopedViewSet):
     ordering = ["legal_name"]
 
     def narrow_queryset(self, queryset):
-        return queryset.select_related("owner_partner").prefetch_related("relationships__partner")
+        return queryset.select_related("owner_partner").prefetch_related(
+            selectors.visible_relationships(self.request.user)
+        )
 
     def get_serializer_class(self):
         actor = actor_of(self.request.user)

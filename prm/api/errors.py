@@ -12,6 +12,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from prm.security.guard import is_input_error, logger
+from prm.security.ratelimit import RateLimited
+
 
 def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(exc, "error_dict"):
@@ -31,6 +34,13 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RateLimited):
+        exc = exceptions.Throttled(wait=exc.wait, detail=exc.message)
+    elif is_input_error(exc):
+        # What a serializer should have refused (prm.security.guard): a 400, never a 500.
+        request = context.get("request")
+        logger.warning("input error answered 400 on %s %s", request.method, request.path, exc_info=exc)
+        exc = exceptions.ValidationError({"non_field_errors": ["The input could not be processed."]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import TokenView
+from .auth import TokenView
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

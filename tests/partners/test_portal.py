@@ -85,7 +85,7 @@ def test_partner_admin_invites_from_team_page(partner_a, admin_a, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/portal/team/", {"username": "fresh", "email": "fresh@alpha.test", "role": "marketing"})
     assert response.status_code == 302
-    assert Membership.objects.get(user__username="fresh").role == "marketing"
+    assert Membership.objects.get(user__username="alpha-fresh").role == "marketing"  # the partner's namespace
     assert len(mailoutbox) == 1
 
 
