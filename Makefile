@@ -49,3 +49,12 @@ beat: install
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+
+# The scale benchmark (PostgreSQL only, kept out of `make test` and CI): `make bench` generates the
+# 1M-row channel into $(DATABASE_URL) when it is not there yet, then measures (see docs/scaling.md).
+.PHONY: bench bench-data
+bench: install
+	$(PY) -m bench
+
+bench-data: install
+	$(PY) -m bench data

@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partners.access import actor_of
-from partners.admin import ScopedAdmin
+from partners.admin import DATE_FILTER, ScopedAdmin
 
 from . import services
 from .models import (
@@ -201,10 +201,10 @@ class CaseAdmin(ScopedAdmin):
         "owner_party",
         "service_model",
         "category",
+        DATE_FILTER,
     ]
     search_fields = ["subject", "lead_reference", "customer__legal_name", "partner__name"]
     list_select_related = ["partner", "customer", "queue", "assignee"]
-    date_hierarchy = "created_at"
     action_form = BulkAssignForm
     actions = ["assign_to_me", "assign_to_chosen"]
     inlines = [HandoverInline]

@@ -464,7 +464,8 @@ class Case(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("work_case", "Work this case")]
         indexes = [
-            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["partner", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["queue", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["status", "resolution_due_at"]),

@@ -608,6 +608,33 @@ def case_close_stale(*, case_id: int, now=None) -> bool:
     return True
 
 
+@transaction.atomic
+def cases_close_stale(*, now=None, limit: int = 1000) -> int:
+    """System, set-based: close up to `limit` resolved cases nobody reopened within the window, in
+    one UPDATE with one audit event each (one INSERT); the same effect as `case_close_stale` per row."""
+    now = now or timezone.now()
+    due = list(
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=CaseStatus.RESOLVED, resolved_at__lt=now - REOPEN_WINDOW)
+        .order_by("resolved_at", "pk")
+        .values_list("pk", "partner_id", "subject")[:limit]
+    )
+    if not due:
+        return 0
+    Case.objects.filter(pk__in=[row[0] for row in due], status=CaseStatus.RESOLVED).update(
+        status=CaseStatus.CLOSED, closed_at=now, close_reason=CloseReason.RESOLVED, updated_at=now
+    )
+    audit.record_many(
+        actor=None,
+        verb="case.close",
+        model=Case,
+        rows=[(pk, partner_id, f"Case #{pk}: {subject}") for pk, partner_id, subject in due],
+        changes={"status": [CaseStatus.RESOLVED, CaseStatus.CLOSED], "close_reason": [None, CloseReason.RESOLVED]},
+        reason=f"Not reopened within {REOPEN_WINDOW.days} days.",
+    )
+    return len(due)
+
+
 # Changing hands ----------------------------------------------------------------------------------
 
 

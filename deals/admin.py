@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 
 from partners import ledger
 from partners.access import actor_of
-from partners.admin import ScopedAdmin, ScopedInline
+from partners.admin import DATE_FILTER, ScopedAdmin, ScopedInline, country_filter
 from partners.models import Commission
 
 from . import services
@@ -103,10 +103,11 @@ class DealRegistrationAdmin(ActionsOnlyAdmin):
         "submitted_at",
         "protected_until",
     ]
-    list_filter = ["status", "has_conflict", "customer_country", "partner"]
-    search_fields = ["customer_name", "customer_domain", "normalized_name"]
+    # No date_hierarchy (a DISTINCT over every row's date): a date filter with fixed choices.
+    list_filter = ["status", "has_conflict", country_filter("customer_country"), "partner", DATE_FILTER]
+    # Trigram-indexed on PostgreSQL (migration 0002); normalized_name is derived from customer_name.
+    search_fields = ["customer_name", "customer_domain"]
     list_select_related = ["partner"]
-    date_hierarchy = "created_at"
     inlines = [ConflictInline, ConflictedByInline, LineInline, ExtensionInline]
     actions = ["approve", "reject", "expire_now"]
     readonly_fields = [
@@ -182,7 +183,7 @@ class OfferInline(ReadOnlyInline):
 class LeadAdmin(ScopedAdmin):
     service_arg = "lead"
     list_display = ["id", "company_name", "country", "source", "status", "partner", "product_interest", "created_at"]
-    list_filter = ["status", "source", "country", "product_interest"]
+    list_filter = ["status", "source", country_filter("country"), "product_interest", DATE_FILTER]
     search_fields = ["company_name", "company_domain", "contact_email"]
     list_select_related = ["partner", "product_interest"]
     inlines = [OfferInline]
@@ -296,10 +297,9 @@ class OpportunityAdmin(ActionsOnlyAdmin):
 class CommissionAdmin(ActionsOnlyAdmin):
     service_arg = "commission"
     list_display = ["id", "partner", "source", "source_ref", "amount", "currency", "status", "accrued_at", "paid_at"]
-    list_filter = ["status", "source", "partner"]
+    list_filter = ["status", "source", "partner", ("accrued_at", admin.DateFieldListFilter)]
     search_fields = ["source_ref", "description", "payment_reference"]
     list_select_related = ["partner"]
-    date_hierarchy = "accrued_at"
     actions = ["approve", "mark_paid", "reverse"]
     readonly_fields = [
         "partner",

@@ -109,7 +109,9 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["partner", "-created_at"]),
+            # The list's order with its tie-breaker: per partner, and channel-wide for the parent.
+            models.Index(fields=["partner", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["status"]),
         ]
 
@@ -312,7 +314,9 @@ class DealRegistration(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["partner", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
+            models.Index(fields=["created_by", "-created_at", "-id"]),
             models.Index(fields=["customer_country", "normalized_name"]),
             models.Index(fields=["customer_country", "domain_key"]),
             models.Index(fields=["status", "protected_until"]),
@@ -605,7 +609,11 @@ class Opportunity(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "opportunities"
-        indexes = [models.Index(fields=["partner", "-created_at"]), models.Index(fields=["stage"])]
+        indexes = [
+            models.Index(fields=["partner", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
+            models.Index(fields=["stage"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_nonneg"),
             models.CheckConstraint(condition=Q(probability__lte=100), name="opportunity_probability_pct"),

@@ -26,7 +26,8 @@ from .models import (
 
 
 def with_lead_relations(queryset, user):
-    return queryset.select_related("product_interest", "owner", "partner", "opportunity").prefetch_related(
+    # No `partner`: lists and the serializer show only its id.
+    return queryset.select_related("product_interest", "owner", "opportunity").prefetch_related(
         Prefetch(
             "offers",
             queryset=LeadOffer.objects.for_user(user).filter(status=OfferStatus.PENDING),
@@ -35,17 +36,23 @@ def with_lead_relations(queryset, user):
     )
 
 
-def with_registration_relations(queryset, user):
+def with_registration_relations(queryset, user, *, api=False):
+    """`api=True`: what the API's serializer reads (ids only for partner, customer and products)."""
+    lines = DealRegistrationLine.objects.for_user(user)
     prefetches = [
-        Prefetch("lines", queryset=DealRegistrationLine.objects.for_user(user).select_related("product")),
+        Prefetch("lines", queryset=lines if api else lines.select_related("product")),
         Prefetch("extensions", queryset=RegistrationExtension.objects.for_user(user)),
     ]
     if actor_of(user).is_parent:
         prefetches.append(Prefetch("conflicts", queryset=RegistrationConflict.objects.for_user(user)))
+    if api:
+        return queryset.prefetch_related(*prefetches)
     return queryset.select_related("partner", "customer").prefetch_related(*prefetches)
 
 
-def with_opportunity_relations(queryset):
+def with_opportunity_relations(queryset, *, api=False):
+    if api:  # the serializer shows the partner's id only
+        return queryset.select_related("customer", "owner", "registered_by")
     return queryset.select_related("partner", "customer", "owner", "registered_by")
 
 

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -1045,6 +1046,84 @@ def deal_registration_expire(*, registration_id: int) -> bool:
         changes={"status": [RegistrationStatus.APPROVED, RegistrationStatus.EXPIRED]},
     )
     return True
+
+
+# Set-based expiry: one batch is one transaction of a few statements, whatever its size.
+EXPIRY_BATCH = 1000
+
+
+def _due_batch(queryset, limit):
+    # SKIP LOCKED: a registration a user is approving or closing right now waits for the next run.
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",))
+        .order_by("protected_until", "pk")
+        .values_list("pk", "partner_id", "customer_name", "protected_until", "created_by__email")[:limit]
+    )
+
+
+@transaction.atomic
+def deal_registrations_expire_due(*, now=None, limit: int = EXPIRY_BATCH) -> int:
+    """System, set-based: expire up to `limit` approved registrations past their protection window
+    in one UPDATE, with one audit event each (one INSERT). Returns how many; running it again finds
+    them expired and does nothing."""
+    now = now or timezone.now()
+    due = _due_batch(
+        DealRegistration.objects.filter(status=RegistrationStatus.APPROVED, protected_until__lte=now), limit
+    )
+    if not due:
+        return 0
+    DealRegistration.objects.filter(pk__in=[row[0] for row in due], status=RegistrationStatus.APPROVED).update(
+        status=RegistrationStatus.EXPIRED, updated_at=now
+    )
+    audit.record_many(
+        actor=None,
+        verb="deal_registration.expire",
+        model=DealRegistration,
+        rows=[(pk, partner_id, f"Registration {pk}: {name}") for pk, partner_id, name, _, _ in due],
+        changes={"status": [RegistrationStatus.APPROVED, RegistrationStatus.EXPIRED]},
+    )
+    return len(due)
+
+
+@transaction.atomic
+def deal_registrations_warn_due(*, now=None, limit: int = EXPIRY_BATCH) -> int:
+    """System, set-based: mark up to `limit` registrations whose protection ends within the warning
+    window as warned (one UPDATE, one audit INSERT) and mail each registering user after commit."""
+    now = now or timezone.now()
+    due = _due_batch(
+        DealRegistration.objects.filter(
+            status=RegistrationStatus.APPROVED,
+            protected_until__gt=now,
+            protected_until__lte=now + timedelta(days=EXPIRY_WARNING_DAYS),
+            expiry_warned_at__isnull=True,
+        ),
+        limit,
+    )
+    if not due:
+        return 0
+    DealRegistration.objects.filter(pk__in=[row[0] for row in due], expiry_warned_at__isnull=True).update(
+        expiry_warned_at=now, updated_at=now
+    )
+    audit.record_many(
+        actor=None,
+        verb="deal_registration.expiry_warning",
+        model=DealRegistration,
+        rows=[(pk, partner_id, f"Registration {pk}: {name}") for pk, partner_id, name, _, _ in due],
+    )
+    messages = [
+        (
+            f"Deal registration #{pk} expires soon",
+            f"The protection of your deal registration #{pk} for {name} ends on {until:%Y-%m-%d}. "
+            "Win or close it, or request an extension in the portal.",
+            settings.DEFAULT_FROM_EMAIL,
+            [email],
+        )
+        for pk, _partner_id, name, until, email in due
+        if email
+    ]
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    return len(due)
 
 
 @transaction.atomic

@@ -1,13 +1,11 @@
 """Background work of deals: routing, missed lead offers, registration expiry and its warning.
 Tasks take ids, re-fetch under a lock (in the service), and are safe to run twice."""
 
-from datetime import timedelta
-
 from celery import shared_task
 from django.utils import timezone
 
 from . import services
-from .models import DealRegistration, Lead, LeadOffer, LeadStatus, OfferStatus, RegistrationStatus
+from .models import Lead, LeadOffer, LeadStatus, OfferStatus
 
 
 @shared_task
@@ -46,19 +44,26 @@ def warn_registration_expiry(registration_id: int) -> bool:
     return services.deal_registration_warn_expiry(registration_id=registration_id)
 
 
+# At most this many batches per run (50,000 rows each way); the next run takes the rest.
+MAX_BATCHES = 50
+
+
+def _in_batches(step, now) -> int:
+    done = 0
+    for _ in range(MAX_BATCHES):
+        count = step(now=now)
+        done += count
+        if count < services.EXPIRY_BATCH:
+            break
+    return done
+
+
 @shared_task
 def expire_registrations() -> dict:
-    """Periodic: expire approved registrations past protection; warn those ending within 14 days."""
+    """Periodic, set-based: expire approved registrations past protection and warn those ending
+    within 14 days, a batch of rows per statement (each batch its own transaction)."""
     now = timezone.now()
-    approved = DealRegistration.objects.filter(status=RegistrationStatus.APPROVED)
-    expired = sum(
-        bool(expire_registration(pk))
-        for pk in list(approved.filter(protected_until__lte=now).values_list("pk", flat=True)[:500])
-    )
-    soon = approved.filter(
-        protected_until__gt=now,
-        protected_until__lte=now + timedelta(days=services.EXPIRY_WARNING_DAYS),
-        expiry_warned_at__isnull=True,
-    )
-    warned = sum(bool(warn_registration_expiry(pk)) for pk in list(soon.values_list("pk", flat=True)[:500]))
-    return {"expired": expired, "warned": warned}
+    return {
+        "expired": _in_batches(services.deal_registrations_expire_due, now),
+        "warned": _in_batches(services.deal_registrations_warn_due, now),
+    }

@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from prm.api.pagination import BoundedCountPaginator
+
 from . import services
 from .access import ParentRole, actor_of
 from .agreement import DIMENSIONS
@@ -31,8 +33,48 @@ def _has_scope(model):
     return callable(getattr(getattr(model, "objects", None), "for_user", None))
 
 
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A filter on a tenant relation: its choices are the related rows the caller can see, read from
+    the related (small) table, never a DISTINCT over the (large) filtered one."""
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model.objects.for_user(request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin) or related.model._meta.ordering or ["pk"]
+        return [(obj.pk, str(obj)) for obj in related.order_by(*ordering)]
+
+
+def country_filter(field_name, title="country"):
+    """A country filter with fixed choices (the countries partners cover), where the default filter
+    would run a DISTINCT over every row of a large table on each changelist."""
+
+    class CountryFilter(admin.SimpleListFilter):
+        parameter_name = field_name
+
+        def lookups(self, request, model_admin):
+            countries = set(Territory.objects.for_user(request.user).values_list("country", flat=True))
+            countries |= set(Partner.objects.for_user(request.user).values_list("country", flat=True))
+            return [(c, c) for c in sorted(countries)]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{field_name: value.upper()}) if value else queryset
+
+    CountryFilter.title = title
+    return CountryFilter
+
+
+DATE_FILTER = ("created_at", admin.DateFieldListFilter)
+
+
 class ScopedAdmin(admin.ModelAdmin):
-    """Reads through `Model.objects.for_user`; foreign-key choices are scoped the same way."""
+    """Reads through `Model.objects.for_user`; foreign-key choices are scoped the same way.
+
+    Fast at millions of rows: no second full COUNT (`show_full_result_count`), counts exact only
+    when small (`BoundedCountPaginator`), relation filters read the related table (the changelist
+    itself appends the primary key to the order)."""
+
+    show_full_result_count = False
+    paginator = BoundedCountPaginator
 
     def get_queryset(self, request):
         queryset = self.model.objects.for_user(request.user)
@@ -43,13 +85,13 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request):
         # A filter on a tenant relation lists only the related rows the caller can see, never
-        # every partner's (RelatedOnlyFieldListFilter reads through get_queryset above).
+        # every partner's, and without a DISTINCT over the filtered table (ScopedRelatedFilter).
         filters = []
         for entry in super().get_list_filter(request):
             if isinstance(entry, str) and "__" not in entry:
                 field = self.model._meta.get_field(entry)
                 if field.is_relation and _has_scope(field.related_model):
-                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+                    entry = (entry, ScopedRelatedFilter)
             filters.append(entry)
         return filters
 
@@ -314,7 +356,7 @@ class CustomerAdminForm(forms.ModelForm):
 class CustomerAdmin(ScopedAdmin):
     form = CustomerAdminForm
     list_display = ["legal_name", "domain", "country", "status", "owner_partner", "created_at"]
-    list_filter = ["status", "country", "size"]
+    list_filter = ["status", country_filter("country"), "size"]
     search_fields = ["legal_name", "normalized_name", "domain"]
     list_select_related = ["owner_partner"]
     readonly_fields = ["normalized_name", "domain_key", "owner_partner", "created_by", "created_at", "updated_at"]
@@ -361,10 +403,9 @@ class ProductLineAdmin(ConfigAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ScopedAdmin):
     list_display = ["created_at", "actor", "verb", "object_repr", "partner", "ip_address", "request_id"]
-    list_filter = ["verb", "partner", "content_type"]
+    list_filter = ["partner", "content_type", DATE_FILTER]
     search_fields = ["object_repr", "verb", "actor__username", "request_id"]
     list_select_related = ["actor", "partner"]
-    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

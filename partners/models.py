@@ -311,7 +311,7 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["legal_name"]
-        indexes = [models.Index(fields=["country", "normalized_name"])]
+        indexes = [models.Index(fields=["country", "normalized_name"]), models.Index(fields=["legal_name", "id"])]
         constraints = [
             # One record per customer: the deal matcher's keys are unique in the customer base.
             models.UniqueConstraint(fields=["country", "normalized_name"], name="customer_one_per_name"),
@@ -472,7 +472,11 @@ class Commission(models.Model):
             models.UniqueConstraint(fields=["partner", "source", "source_ref"], name="commission_once_per_event"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="commission_amount_nonneg"),
         ]
-        indexes = [models.Index(fields=["partner", "-accrued_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["partner", "-accrued_at", "-id"]),
+            models.Index(fields=["-accrued_at", "-id"]),
+            models.Index(fields=["status"]),
+        ]
 
     def __str__(self):
         return f"{self.partner} {self.get_source_display()} {self.amount} {self.currency} ({self.status})"

@@ -4,11 +4,11 @@ pages. Domain apps add their own pages and register navigation in partners.porta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from prm.api.pagination import BoundedCountPaginator, stable
 from prm.security.redirects import safe_next
 
 from . import permissions, selectors, services
@@ -46,7 +46,10 @@ def apply_form_errors(form, exc: ValidationError):
 
 
 def paginate(request, queryset, per_page=25):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    # Counts are exact when small and estimated above a limit: no page counts a million rows.
+    if hasattr(queryset, "query"):
+        queryset = stable(queryset)
+    return BoundedCountPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 @portal_view

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
-from partners.admin import ScopedAdmin, ScopedInline
+from partners.admin import DATE_FILTER, ScopedAdmin, ScopedInline
 
 from . import services
 from .models import (
@@ -131,10 +131,9 @@ class QuoteAdmin(ScopedAdmin):
     """Quotes are written through the portal and the API; the admin decides pending approvals."""
 
     list_display = ["number", "partner", "customer", "status", "total", "currency", "valid_until", "created_at"]
-    list_filter = ["status", "currency", "prepared_by_parent", "partner"]
+    list_filter = ["status", "currency", "prepared_by_parent", "partner", DATE_FILTER]
     search_fields = ["customer__legal_name", "partner__name", "opportunity_ref"]
     list_select_related = ["partner", "customer"]
-    date_hierarchy = "created_at"
     inlines = [QuoteLineInline]
     action_form = DecisionForm
     actions = ["approve_quotes", "reject_quotes"]
@@ -204,10 +203,9 @@ class OrderAdmin(ScopedAdmin):
     """The order review queue: filter "Waiting for review", then approve or decline (with a reason)."""
 
     list_display = ["number", "partner", "customer", "status", "total", "currency", "source", "submitted_at"]
-    list_filter = [InReviewFilter, "status", "source", "partner"]
+    list_filter = [InReviewFilter, "status", "source", "partner", DATE_FILTER]
     search_fields = ["customer__legal_name", "partner__name", "external_ref"]
     list_select_related = ["partner", "customer"]
-    date_hierarchy = "created_at"
     inlines = [OrderLineInline, OrderEventInline]
     action_form = DecisionForm
     actions = ["approve_orders", "decline_orders", "retry_orders"]

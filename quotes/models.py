@@ -380,7 +380,8 @@ class Quote(models.Model):
             models.CheckConstraint(condition=Q(total__gte=0), name="quote_total_nonneg"),
         ]
         indexes = [
-            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["partner", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["status", "valid_until"]),
         ]
 
@@ -564,7 +565,8 @@ class Order(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["partner", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["customer", "status"]),
         ]

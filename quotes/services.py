@@ -593,6 +593,36 @@ def quote_expire(*, quote_id, today=None) -> bool:
     return True
 
 
+@transaction.atomic
+def quotes_expire_due(*, today=None, limit: int = 1000) -> int:
+    """System, set-based: up to `limit` sent quotes past their validity date expire in one UPDATE,
+    with one audit event each (one INSERT). Safe to run twice: the second run finds none."""
+    today = today or timezone.localdate()
+    due = list(
+        Quote.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=QuoteStatus.SENT, valid_until__lt=today)
+        .order_by("valid_until", "pk")
+        .values_list("pk", "partner_id", "base_number", "version", "customer__legal_name")[:limit]
+    )
+    if not due:
+        return 0
+    Quote.objects.filter(pk__in=[row[0] for row in due], status=QuoteStatus.SENT).update(
+        status=QuoteStatus.EXPIRED, updated_at=timezone.now()
+    )
+    audit.record_many(
+        actor=None,
+        verb=f"quote.{QuoteStatus.EXPIRED}",
+        model=Quote,
+        rows=[
+            (pk, partner_id, f"{base or f'Q-{pk:05d}'}-v{version} {customer}")
+            for pk, partner_id, base, version, customer in due
+        ],
+        changes={"status": [QuoteStatus.SENT, QuoteStatus.EXPIRED]},
+        reason="The validity date passed.",
+    )
+    return len(due)
+
+
 # Orders --------------------------------------------------------------------------------------------------
 
 

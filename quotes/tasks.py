@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import services
-from .models import ProvisioningRequest, ProvisioningStatus, Quote, QuoteStatus
+from .models import ProvisioningRequest, ProvisioningStatus
 
 
 @shared_task
@@ -34,11 +34,13 @@ def provision_pending() -> int:
 
 @shared_task
 def expire_quotes() -> int:
-    """Periodic: sent quotes past their validity date expire."""
+    """Periodic, set-based: sent quotes past their validity date expire, a batch per statement (at
+    most 50 batches of 1,000 a run; the next run takes the rest)."""
     today = timezone.localdate()
     expired = 0
-    for quote_id in Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=today).values_list("pk", flat=True)[
-        :1000
-    ]:
-        expired += services.quote_expire(quote_id=quote_id, today=today)
+    for _ in range(50):
+        count = services.quotes_expire_due(today=today)
+        expired += count
+        if count < 1000:
+            break
     return expired

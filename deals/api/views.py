@@ -174,7 +174,7 @@ class DealRegistrationViewSet(ActorContextMixin, ScopedViewSet):
     ordering = ["-created_at"]
 
     def narrow_queryset(self, queryset):
-        return selectors.with_registration_relations(queryset, self.request.user)
+        return selectors.with_registration_relations(queryset, self.request.user, api=True)
 
     def _out(self, registration, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=registration.pk)
@@ -315,7 +315,7 @@ class OpportunityViewSet(ActorContextMixin, ScopedViewSet):
     ordering = ["-created_at"]
 
     def narrow_queryset(self, queryset):
-        return selectors.with_opportunity_relations(queryset)
+        return selectors.with_opportunity_relations(queryset, api=True)
 
     def _out(self, opportunity, code=status.HTTP_200_OK):
         opportunity = self.get_queryset().get(pk=opportunity.pk)
@@ -397,9 +397,6 @@ class CommissionViewSet(ScopedReadOnlyViewSet):
     search_fields = ["description", "source_ref"]
     ordering_fields = ["accrued_at", "amount", "status"]
     ordering = ["-accrued_at"]
-
-    def narrow_queryset(self, queryset):
-        return queryset.select_related("partner")
 
     def _act(self, request, func, serializer=None):
         entry = self.get_object()
