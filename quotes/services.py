@@ -838,6 +838,9 @@ def order_cancel(*, user, order, reason="") -> Order:
     order.provisioning_requests.filter(status=ProvisioningStatus.PENDING).update(
         status=ProvisioningStatus.FAILED, last_error="Order cancelled."
     )
+    from renewals.services import renewal_order_cancelled
+
+    renewal_order_cancelled(order=order)  # a renewal order's renewal reopens
     return order
 
 
@@ -968,6 +971,9 @@ def order_fulfil(*, order) -> Order:
             rate=agreement.commission_rate,
             currency=order.currency,
         )
+    from renewals.services import contract_record_fulfilment
+
+    contract_record_fulfilment(order=order)  # subscription lines become (or extend) contracts
     return order
 
 
