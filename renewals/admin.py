@@ -26,8 +26,16 @@ class ContractLineInline(ScopedInline):
 
 @admin.register(Contract)
 class ContractAdmin(ScopedAdmin):
-    list_display = ["number", "customer", "partner", "originating_partner", "product_line", "status", "term_end",
-                    "annual_value"]  # fmt: skip
+    list_display = [
+        "number",
+        "customer",
+        "partner",
+        "originating_partner",
+        "product_line",
+        "status",
+        "term_end",
+        "annual_value",
+    ]
     list_filter = ["status", "partner", "product_line"]
     search_fields = ["customer__legal_name", "partner__name"]
     list_select_related = ["customer", "partner", "originating_partner", "product_line"]
@@ -90,8 +98,18 @@ class ReminderInline(ScopedInline):
 
 @admin.register(Renewal)
 class RenewalAdmin(ScopedAdmin):
-    list_display = ["number", "customer", "partner", "owner_side", "status", "term_end", "parent_may_pursue_from",
-                    "expected_value", "due_milestone", "reminded_milestone"]  # fmt: skip
+    list_display = [
+        "number",
+        "customer",
+        "partner",
+        "owner_side",
+        "status",
+        "term_end",
+        "parent_may_pursue_from",
+        "expected_value",
+        "due_milestone",
+        "reminded_milestone",
+    ]
     list_filter = ["owner_side", MilestoneFilter, OverdueFilter, "status", "partner"]
     search_fields = ["customer__legal_name", "partner__name"]
     list_select_related = ["customer", "partner"]

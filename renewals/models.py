@@ -58,25 +58,40 @@ class Contract(models.Model):
     """One customer's subscription to one product line through one partner: the current term and its
     lines. A renewal extends it by a new term; `term_number` counts the terms."""
 
+    # Foreign keys are indexed by the composite indexes below (every index is paid again by each
+    # status change of the scan over a million contracts).
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, related_name="contracts", help_text="Partner of record."
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        help_text="Partner of record.",
+        db_index=False,
     )
     originating_partner = models.ForeignKey(
         "partners.Partner",
         on_delete=models.PROTECT,
         related_name="originated_contracts",
         help_text="The partner that brought the customer; never changes.",
+        db_index=False,
     )
-    customer = models.ForeignKey("partners.Customer", on_delete=models.PROTECT, related_name="contracts")
-    product_line = models.ForeignKey("partners.ProductLine", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "partners.Customer", on_delete=models.PROTECT, related_name="contracts", db_index=False
+    )
+    product_line = models.ForeignKey("partners.ProductLine", on_delete=models.PROTECT, related_name="+", db_index=False)
     status = models.CharField(max_length=20, choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
     term_number = models.PositiveSmallIntegerField(default=1)
     term_start = models.DateField()
-    term_end = models.DateField(db_index=True)
+    term_end = models.DateField()
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     currency = models.CharField(max_length=3, default="USD")
     source_order = models.ForeignKey(
-        "quotes.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="First order."
+        "quotes.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="First order.",
+        db_index=False,  # orders are never deleted
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -212,9 +227,11 @@ class Renewal(models.Model):
     """The renewal opportunity of one contract term. Who owns it is copied from the agreement when it
     opens, so a later change of the agreement does not move renewals already being worked."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="renewals")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="renewals")
-    originating_partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="renewals", db_index=False)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="renewals", db_index=False)
+    originating_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     customer = models.ForeignKey("partners.Customer", on_delete=models.PROTECT, related_name="renewals")
     term_number = models.PositiveSmallIntegerField(help_text="The contract term this renews.")
     term_end = models.DateField()

@@ -11,6 +11,7 @@ from partners.models import Customer
 
 from .models import OPEN_RENEWAL_STATUSES, Contract, ContractLine, OwnerSide, Renewal, RenewalStatus
 
+CENT = Decimal("0.01")
 # Pipeline buckets: days to term end, (label, lowest, highest) — overdue is below 0.
 BUCKETS = (
     ("Overdue", None, -1),
@@ -116,8 +117,9 @@ def customer_lifetime_value(*, user, customer) -> dict:
         .order_by("-term_end")
     )
     return {
-        "lifetime_value": total or Decimal("0.00"),
-        "annual_value": annual or Decimal("0.00"),
+        # Sums come back without their scale on SQLite: money is shown in cents.
+        "lifetime_value": Decimal(total or 0).quantize(CENT),
+        "annual_value": Decimal(annual or 0).quantize(CENT),
         "contracts": contracts.count(),
         "history": list(history[:20]),
     }

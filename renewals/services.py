@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -394,79 +394,125 @@ AGREEMENT_FIELDS = {
 }
 
 
-def renewals_open_due(*, today=None, batch_size=None) -> int:
-    """Open a renewal for every live contract whose term ends within the lead days. Per batch of
-    contracts: one read (with the agreement's renewal dimensions joined), one insert of the batch's
-    renewals (a renewal per contract term is unique, so a concurrent scan inserts nothing twice), one
-    update of the contracts' status. Returns how many renewals were opened."""
+def renewals_open_due(*, today=None, batch_size=None, use_sql=None) -> int:
+    """Open a renewal for every live contract whose term ends within the lead days, in batches of
+    contracts (keyset on id). A renewal per contract term is unique, so a concurrent scan opens
+    nothing twice. On PostgreSQL a batch is one statement (select the batch, insert its renewals
+    with the agreements' renewal dimensions joined, move the contracts to renewal_open); elsewhere
+    three (read, bulk insert, update). Returns how many contracts were moved."""
     today = today or timezone.localdate()
     lead = conf.lead_days()
     size = batch_size or conf.batch_size()
     horizon = today + datetime.timedelta(days=lead)
+    use_sql = connection.vendor == "postgresql" if use_sql is None else use_sql
+    open_batch = _open_batch_sql if use_sql else _open_batch_orm
     opened, last_id = 0, 0
     now = timezone.now()
     while True:
         with transaction.atomic():
-            rows = list(
-                Contract.objects.filter(
-                    pk__gt=last_id,
-                    status__in=[ContractStatus.ACTIVE, ContractStatus.RENEWED],
-                    term_end__lte=horizon,
-                )
-                .order_by("pk")
-                .values(
-                    "pk",
-                    "partner_id",
-                    "originating_partner_id",
-                    "customer_id",
-                    "term_number",
-                    "term_end",
-                    "annual_value",
-                    "currency",
-                    **{k: F(v) for k, v in AGREEMENT_FIELDS.items()},
-                )[:size]
-            )
-            if not rows:
-                break
-            last_id = rows[-1]["pk"]
-            renewals = []
-            for row in rows:
-                side = _owner_side(row)
-                uplift = row["renewal_uplift_percent"] or Decimal("0")
-                exclusive = row["renewal_exclusive_days"] if side == OwnerSide.SHARED else 0
-                renewals.append(
-                    Renewal(
-                        contract_id=row["pk"],
-                        partner_id=row["partner_id"],
-                        originating_partner_id=row["originating_partner_id"],
-                        customer_id=row["customer_id"],
-                        term_number=row["term_number"],
-                        term_end=row["term_end"],
-                        owner_side=side,
-                        exclusive_days=exclusive,
-                        parent_may_pursue_from=(
-                            _parent_may_pursue_from(row["term_end"], exclusive, lead)
-                            if side == OwnerSide.SHARED
-                            else None
-                        ),
-                        parent_marketing_allowed=bool(row["renewal_parent_marketing"]),
-                        commission_eligible=bool(row["renewal_commission"]),
-                        commission_rate=row["renewal_commission_rate"] or Decimal("0"),
-                        uplift_percent=uplift,
-                        current_value=row["annual_value"],
-                        expected_value=_cents(row["annual_value"] * (1 + uplift / 100)),
-                        currency=row["currency"],
-                        opened_at=now,
-                    )
-                )
-            Renewal.objects.bulk_create(renewals, ignore_conflicts=True, batch_size=size)
-            Contract.objects.filter(pk__in=[row["pk"] for row in rows]).update(
-                status=ContractStatus.RENEWAL_OPEN, updated_at=now
-            )
-            opened += len(rows)
-        if len(rows) < size:
+            count, last_id = open_batch(last_id=last_id, horizon=horizon, size=size, lead=lead, now=now)
+        opened += count
+        if count < size:
             break
     return opened
+
+
+OPEN_BATCH_SQL = """
+WITH batch AS (
+    SELECT id FROM renewals_contract
+    WHERE id > %(last_id)s AND status IN ('active', 'renewed') AND term_end <= %(horizon)s
+    ORDER BY id LIMIT %(size)s
+), opened AS (
+    INSERT INTO renewals_renewal (
+        contract_id, partner_id, originating_partner_id, customer_id, term_number, term_end, status,
+        owner_side, exclusive_days, parent_may_pursue_from, parent_marketing_allowed, commission_eligible,
+        commission_rate, uplift_percent, current_value, expected_value, currency, outcome, lapse_reason,
+        lapse_note, closed_by_side, due_milestone, reminded_milestone, opened_at, updated_at
+    )
+    SELECT c.id, c.partner_id, c.originating_partner_id, c.customer_id, c.term_number, c.term_end, 'open',
+        a.renewal_owner,
+        CASE WHEN a.renewal_owner = 'shared' THEN a.renewal_exclusive_days ELSE 0 END,
+        CASE WHEN a.renewal_owner = 'shared' THEN c.term_end - %(lead)s + a.renewal_exclusive_days END,
+        a.renewal_parent_marketing, o.renewal_commission, o.renewal_commission_rate, a.renewal_uplift_percent,
+        c.annual_value, round(c.annual_value * (1 + a.renewal_uplift_percent / 100), 2), c.currency,
+        '', '', '', '', -1, -1, %(now)s, %(now)s
+    FROM batch
+    JOIN renewals_contract c ON c.id = batch.id
+    JOIN partners_agreement a ON a.partner_id = c.partner_id
+    JOIN partners_agreement o ON o.partner_id = c.originating_partner_id
+    ON CONFLICT DO NOTHING
+), moved AS (
+    UPDATE renewals_contract c SET status = 'renewal_open', updated_at = %(now)s
+    FROM batch WHERE c.id = batch.id
+)
+SELECT count(*), coalesce(max(id), %(last_id)s) FROM batch
+"""
+
+
+def _open_batch_sql(*, last_id, horizon, size, lead, now):
+    # The agreement's renewal_owner values are the owner sides' values (parent, partner, shared).
+    assert set(RenewalOwner.values) == set(OwnerSide.values)
+    with connection.cursor() as cursor:
+        cursor.execute(OPEN_BATCH_SQL, {"last_id": last_id, "horizon": horizon, "size": size, "lead": lead, "now": now})
+        count, last = cursor.fetchone()
+    return count, last
+
+
+def _open_batch_orm(*, last_id, horizon, size, lead, now):
+    rows = list(
+        Contract.objects.filter(
+            pk__gt=last_id,
+            status__in=[ContractStatus.ACTIVE, ContractStatus.RENEWED],
+            term_end__lte=horizon,
+        )
+        .order_by("pk")
+        .values(
+            "pk",
+            "partner_id",
+            "originating_partner_id",
+            "customer_id",
+            "term_number",
+            "term_end",
+            "annual_value",
+            "currency",
+            **{k: F(v) for k, v in AGREEMENT_FIELDS.items()},
+        )[:size]
+    )
+    if not rows:
+        return 0, last_id
+    renewals = []
+    for row in rows:
+        side = _owner_side(row)
+        uplift = row["renewal_uplift_percent"] or Decimal("0")
+        exclusive = row["renewal_exclusive_days"] if side == OwnerSide.SHARED else 0
+        renewals.append(
+            Renewal(
+                contract_id=row["pk"],
+                partner_id=row["partner_id"],
+                originating_partner_id=row["originating_partner_id"],
+                customer_id=row["customer_id"],
+                term_number=row["term_number"],
+                term_end=row["term_end"],
+                owner_side=side,
+                exclusive_days=exclusive,
+                parent_may_pursue_from=(
+                    _parent_may_pursue_from(row["term_end"], exclusive, lead) if side == OwnerSide.SHARED else None
+                ),
+                parent_marketing_allowed=bool(row["renewal_parent_marketing"]),
+                commission_eligible=bool(row["renewal_commission"]),
+                commission_rate=row["renewal_commission_rate"] or Decimal("0"),
+                uplift_percent=uplift,
+                current_value=row["annual_value"],
+                expected_value=_cents(row["annual_value"] * (1 + uplift / 100)),
+                currency=row["currency"],
+                opened_at=now,
+            )
+        )
+    Renewal.objects.bulk_create(renewals, ignore_conflicts=True, batch_size=size)
+    Contract.objects.filter(pk__in=[row["pk"] for row in rows]).update(
+        status=ContractStatus.RENEWAL_OPEN, updated_at=now
+    )
+    return len(rows), rows[-1]["pk"]
 
 
 def due_milestone(term_end, today) -> int:

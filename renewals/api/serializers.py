@@ -26,8 +26,18 @@ class ContractLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ContractLine
-        fields = ["id", "sku", "product", "quantity", "unit_price", "term_number", "term_start", "term_end",
-                  "annual_value", "amount"]  # fmt: skip
+        fields = [
+            "id",
+            "sku",
+            "product",
+            "quantity",
+            "unit_price",
+            "term_number",
+            "term_start",
+            "term_end",
+            "annual_value",
+            "amount",
+        ]
 
 
 class ContractSerializer(StatusOnlyMixin, serializers.ModelSerializer):
@@ -39,8 +49,22 @@ class ContractSerializer(StatusOnlyMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Contract
-        fields = ["id", "number", "customer", "customer_name", "partner", "originating_partner", "product_line",
-                  "status", "term_number", "term_start", "term_end", "annual_value", "currency", "lines"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "customer_name",
+            "partner",
+            "originating_partner",
+            "product_line",
+            "status",
+            "term_number",
+            "term_start",
+            "term_end",
+            "annual_value",
+            "currency",
+            "lines",
+        ]
 
 
 class RenewalSerializer(StatusOnlyMixin, serializers.ModelSerializer):
@@ -53,12 +77,40 @@ class RenewalSerializer(StatusOnlyMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Renewal
-        fields = ["id", "number", "contract", "customer", "customer_name", "partner", "originating_partner",
-                  "term_number", "term_end", "days_to_term_end", "status", "owner_side", "exclusive_days",
-                  "parent_may_pursue_from", "parent_may_pursue", "parent_may_market", "pursued_by_parent_at",
-                  "uplift_percent", "current_value", "expected_value", "renewed_value", "value_change", "currency",
-                  "outcome", "lapse_reason", "closed_by_side", "assigned_to", "quote", "due_milestone",
-                  "reminded_milestone", "opened_at", "closed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "contract",
+            "customer",
+            "customer_name",
+            "partner",
+            "originating_partner",
+            "term_number",
+            "term_end",
+            "days_to_term_end",
+            "status",
+            "owner_side",
+            "exclusive_days",
+            "parent_may_pursue_from",
+            "parent_may_pursue",
+            "parent_may_market",
+            "pursued_by_parent_at",
+            "uplift_percent",
+            "current_value",
+            "expected_value",
+            "renewed_value",
+            "value_change",
+            "currency",
+            "outcome",
+            "lapse_reason",
+            "closed_by_side",
+            "assigned_to",
+            "quote",
+            "due_milestone",
+            "reminded_milestone",
+            "opened_at",
+            "closed_at",
+        ]
 
     def get_days_to_term_end(self, renewal) -> int:
         return renewal.days_to_term_end()

@@ -48,11 +48,28 @@ def launch_worker(tmp_path, tag, queues):
     )
     pidfile, logfile = tmp_path / f"{tag}.pid", tmp_path / f"{tag}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "--concurrency=1",
-         "-Q", ",".join(queues), "-n", f"{tag}-{uuid.uuid4().hex[:6]}@%h", "--pidfile", str(pidfile),
-         "--logfile", str(logfile), "--loglevel=INFO"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "prm",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            ",".join(queues),
+            "-n",
+            f"{tag}-{uuid.uuid4().hex[:6]}@%h",
+            "--pidfile",
+            str(pidfile),
+            "--logfile",
+            str(logfile),
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while not pidfile.exists() and time.monotonic() < deadline:
         assert process.poll() is None, logfile.read_text() if logfile.exists() else "worker died"

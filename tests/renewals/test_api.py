@@ -186,8 +186,9 @@ def test_bad_input_is_a_400_and_writes_nothing(catalogue):
     assert not s["partner"].quotes.exists()
     # A negative uplift in the agreement is refused too.
     admin = api_as(parent_user(ParentRole.ADMIN, superuser=True))
-    response = admin.patch(f"/api/v1/partners/{s['partner'].pk}/agreement/", {"renewal_uplift_percent": "-5"},
-                           format="json")  # fmt: skip
+    response = admin.patch(
+        f"/api/v1/partners/{s['partner'].pk}/agreement/", {"renewal_uplift_percent": "-5"}, format="json"
+    )
     assert response.status_code == 400 and "renewal_uplift_percent" in response.json()
     s["partner"].agreement.refresh_from_db()
     assert s["partner"].agreement.renewal_uplift_percent == Decimal("5.00")
@@ -214,8 +215,9 @@ def test_list_query_count_is_constant_in_page_size(catalogue, resource):
     admin = partner_user(partner, PartnerRole.ADMIN)
     today = timezone.localdate()
     for days in range(30):
-        contract_for(partner, customer_of(partner), product=catalogue["vm"],
-                     term_end=today + datetime.timedelta(days=days + 1))  # fmt: skip
+        contract_for(
+            partner, customer_of(partner), product=catalogue["vm"], term_end=today + datetime.timedelta(days=days + 1)
+        )
     from renewals.services import renewals_open_due
 
     renewals_open_due()

@@ -50,16 +50,24 @@ def test_a_later_order_of_the_same_product_line_is_co_termed_and_prorated(
     catalogue, retention, django_capture_on_commit_callbacks
 ):
     partner, admin, customer = retention
-    fulfil(user=admin, customer=customer, lines=[{"product": catalogue["vm"], "quantity": 10}],
-           capture=django_capture_on_commit_callbacks)  # fmt: skip
+    fulfil(
+        user=admin,
+        customer=customer,
+        lines=[{"product": catalogue["vm"], "quantity": 10}],
+        capture=django_capture_on_commit_callbacks,
+    )
     contract = Contract.objects.get(customer=customer)
     today = timezone.localdate()
     # Half a year later (as far as the contract is concerned): 183 days remain.
     contract.term_end = today + datetime.timedelta(days=182)
     contract.term_start = contract.term_end - datetime.timedelta(days=364)
     contract.save()
-    add_on = fulfil(user=admin, customer=customer, lines=[{"product": catalogue["pro"], "quantity": 1}],
-                    capture=django_capture_on_commit_callbacks)  # fmt: skip
+    add_on = fulfil(
+        user=admin,
+        customer=customer,
+        lines=[{"product": catalogue["pro"], "quantity": 1}],
+        capture=django_capture_on_commit_callbacks,
+    )
     assert Contract.objects.filter(customer=customer).count() == 1
     contract.refresh_from_db()
     line = ContractLine.objects.get(order_line__order=add_on)
@@ -92,16 +100,21 @@ def test_the_renewal_order_extends_the_contract_records_the_upsell_and_pays_once
     partner = make_partner(catalogue, BusinessModel.DUAL)  # renewal commission 5%
     admin = seller_of(partner)
     customer = customer_of(partner, owner=admin)
-    fulfil(user=admin, customer=customer, lines=[{"product": catalogue["vm"], "quantity": 10}],
-           capture=django_capture_on_commit_callbacks)  # fmt: skip
+    fulfil(
+        user=admin,
+        customer=customer,
+        lines=[{"product": catalogue["vm"], "quantity": 10}],
+        capture=django_capture_on_commit_callbacks,
+    )
     contract = Contract.objects.get(customer=customer)
     old_end = contract.term_end
     renewal = open_renewal(contract)
     assert renewal.current_value == Decimal("450.00") and renewal.expected_value == Decimal("472.50")  # +5%
     assert [p.sku for p in services.upsell_suggestions(renewal)] == ["VM-PRO"]
 
-    quote, order = renew_through_quotes(user=admin, renewal=renewal, add_products=[catalogue["pro"].pk],
-                                        capture=django_capture_on_commit_callbacks)  # fmt: skip
+    quote, order = renew_through_quotes(
+        user=admin, renewal=renewal, add_products=[catalogue["pro"].pk], capture=django_capture_on_commit_callbacks
+    )
     assert quote.opportunity_ref == f"renewal:{renewal.pk}" and quote.total == Decimal("540.00")
     assert order.status == OrderStatus.FULFILLED
     contract.refresh_from_db()
@@ -125,8 +138,9 @@ def test_the_renewal_order_extends_the_contract_records_the_upsell_and_pays_once
     # The next term's renewal is a new renewal with its own commission key.
     second = open_renewal(contract)
     assert second.pk != renewal.pk and second.term_number == 2
-    _, order2 = renew_through_quotes(user=admin, renewal=second, quantities={catalogue["vm"].pk: 5},
-                                     capture=django_capture_on_commit_callbacks)  # fmt: skip
+    _, order2 = renew_through_quotes(
+        user=admin, renewal=second, quantities={catalogue["vm"].pk: 5}, capture=django_capture_on_commit_callbacks
+    )
     second.refresh_from_db()
     assert second.outcome == RenewalOutcome.DOWNSELL and second.value_change == Decimal("-225.00")
     refs = set(Commission.objects.filter(source=CommissionSource.RENEWAL).values_list("source_ref", flat=True))
@@ -143,8 +157,12 @@ def test_cancelling_an_unfulfilled_renewal_order_reopens_the_renewal(catalogue, 
     partner = make_partner(catalogue, BusinessModel.REGISTRATION_RETENTION)
     admin = seller_of(partner)
     customer = customer_of(partner, owner=admin)
-    fulfil(user=admin, customer=customer, lines=[{"product": catalogue["vm"], "quantity": 2}],
-           capture=django_capture_on_commit_callbacks)  # fmt: skip
+    fulfil(
+        user=admin,
+        customer=customer,
+        lines=[{"product": catalogue["vm"], "quantity": 2}],
+        capture=django_capture_on_commit_callbacks,
+    )
     renewal = open_renewal(Contract.objects.get(customer=customer))
     quote = services.renewal_quote(user=admin, renewal=renewal)
     quote_services.quote_send(user=admin, quote=quote)

@@ -65,8 +65,12 @@ def test_ownership_is_copied_from_the_agreement_when_the_renewal_opens(catalogue
     else:
         assert renewal.parent_may_pursue_from is None
     # A later change of the agreement does not move a renewal already being worked.
-    partner_agreement_update(user=parent_user(ParentRole.ADMIN, superuser=True), partner=s["partner"],
-                             renewal_owner="parent", renewal_uplift_percent=Decimal("20"))  # fmt: skip
+    partner_agreement_update(
+        user=parent_user(ParentRole.ADMIN, superuser=True),
+        partner=s["partner"],
+        renewal_owner="parent",
+        renewal_uplift_percent=Decimal("20"),
+    )
     renewal.refresh_from_db()
     assert renewal.owner_side == OWNER_BY_MODEL[business_model]
 
@@ -89,8 +93,10 @@ def test_each_milestone_reminds_the_owners_once(catalogue, django_capture_on_com
         assert services.renewals_schedule_reminders() == 1
     reminders = RenewalReminder.objects.filter(renewal=renewal)
     assert {(r.milestone, r.recipient_id) for r in reminders} == {
-        (120, s["admin"].pk), (120, manager.pk), (120, rep.pk)
-    }  # fmt: skip
+        (120, s["admin"].pk),
+        (120, manager.pk),
+        (120, rep.pk),
+    }
     assert Notification.objects.filter(kind="renewals.milestone").count() == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in (s["admin"], manager, rep))
     # The scan and the task again, the same day: nothing new.
