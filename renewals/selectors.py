@@ -9,7 +9,7 @@ from django.utils import timezone
 from partners.access import actor_of
 from partners.models import Customer
 
-from .models import OPEN_RENEWAL_STATUSES, Contract, ContractLine, OwnerSide, Renewal, RenewalStatus
+from .models import OPEN_RENEWAL_STATUSES, Contract, OwnerSide, Renewal, RenewalStatus
 
 CENT = Decimal("0.01")
 # Pipeline buckets: days to term end, (label, lowest, highest) — overdue is below 0.
@@ -108,7 +108,7 @@ def customer_lifetime_value(*, user, customer) -> dict:
     """What the customer has bought through contracts the caller may see: the sum of every term's
     lines, the current annual value, and the renewal history."""
     contracts = Contract.objects.for_user(user).filter(customer=customer)
-    total = ContractLine.objects.filter(contract__in=contracts).aggregate(total=Sum("amount"))["total"]
+    total = contracts.aggregate(total=Sum("lines__amount"))["total"]
     annual = contracts.filter(status__in=["active", "renewal_open", "renewed"]).aggregate(v=Sum("annual_value"))["v"]
     history = (
         Renewal.objects.for_user(user)
