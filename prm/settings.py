@@ -288,3 +288,6 @@ RENEWALS_LEAD_DAYS = env.int("RENEWALS_LEAD_DAYS", default=120)
 RENEWALS_GRACE_DAYS = env.int("RENEWALS_GRACE_DAYS", default=30)
 RENEWALS_BATCH_SIZE = env.int("RENEWALS_BATCH_SIZE", default=5000)
 RENEWALS_REMINDER_PAUSE_SECONDS = env.float("RENEWALS_REMINDER_PAUSE_SECONDS", default=0)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"LapseReasonEnum": "renewals.models.LapseReason", "RenewalSideEnum": "renewals.models.Side"}
+)

@@ -182,6 +182,13 @@ class OwnerSide(models.TextChoices):
     SHARED = "shared", _("Either, partner first")
 
 
+class Side(models.TextChoices):
+    """One side of the channel: who closed a renewal, who was reminded."""
+
+    PARTNER = "partner", _("Partner")
+    PARENT = "parent", _("Parent")
+
+
 class RenewalOutcome(models.TextChoices):
     RENEWED = "renewed", _("Renewed")
     UPSELL = "upsell", _("Renewed with upsell")
@@ -257,7 +264,7 @@ class Renewal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     pursued_by_parent_at = models.DateTimeField(null=True, blank=True)
-    closed_by_side = models.CharField(max_length=10, choices=OwnerSide.choices[:2], blank=True)
+    closed_by_side = models.CharField(max_length=10, choices=Side.choices, blank=True)
     quote = models.ForeignKey("quotes.Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     order = models.ForeignKey("quotes.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Reminders: the scan raises `due_milestone`; the reminder task records `reminded_milestone` once
@@ -321,7 +328,7 @@ class RenewalReminder(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     milestone = models.SmallIntegerField(help_text="Days before term end (0: term end).")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    side = models.CharField(max_length=10, choices=OwnerSide.choices[:2])
+    side = models.CharField(max_length=10, choices=Side.choices)
     notification = models.ForeignKey(
         "partners.Notification", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -61,6 +61,8 @@ def test_isolation_matrix(catalogue, business_model, role, client):
         assert client.post(f"/portal/renewals/{other['renewal'].pk}/{name}/", {}).status_code == 404
     page = client.get("/portal/renewals/")
     assert page.status_code == 200 and other["renewal"].number not in page.content.decode()
+    contracts = client.get("/portal/renewals/contracts/")
+    assert contracts.status_code == 200 and other["contract"].number not in contracts.content.decode()
     assert Renewal.objects.get(pk=other["renewal"].pk).status == RenewalStatus.OPEN
 
 

@@ -215,3 +215,30 @@ def test_two_workers_reminding_the_same_renewals_at_once_send_each_reminder_once
     assert not errors
     assert RenewalReminder.objects.count() == 3
     assert Notification.objects.filter(kind="renewals.milestone").count() == 3
+
+
+def test_the_postgresql_statement_opens_exactly_what_the_orm_path_opens(catalogue):
+    if connection.vendor != "postgresql":
+        pytest.skip("The one-statement batch is PostgreSQL's.")
+    today = timezone.localdate()
+    referrer = make_partner(catalogue, BusinessModel.REFERRAL)
+    for index, model in enumerate(OWNER_BY_MODEL):
+        partner = make_partner(catalogue, model)
+        contract_for(partner, product=catalogue["vm"], term_end=today + datetime.timedelta(days=50 + index))
+        # Attribution to another partner: its agreement decides the renewal commission.
+        contract_for(
+            partner,
+            product=catalogue["vm"],
+            originating_partner=referrer,
+            term_end=today + datetime.timedelta(days=90 + index),
+        )
+    fields = [f.name for f in Renewal._meta.fields if f.name not in ("id", "opened_at", "updated_at")]
+
+    def opened(use_sql):
+        Renewal.objects.all().delete()
+        Contract.objects.update(status=ContractStatus.ACTIVE)
+        assert services.renewals_open_due(today=today, batch_size=4, use_sql=use_sql) == 10
+        return sorted(Renewal.objects.values_list(*fields), key=str)
+
+    assert opened(use_sql=True) == opened(use_sql=False)
+    assert set(Contract.objects.values_list("status", flat=True)) == {ContractStatus.RENEWAL_OPEN}
