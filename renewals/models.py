@@ -264,6 +264,9 @@ class Renewal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     pursued_by_parent_at = models.DateTimeField(null=True, blank=True)
+    partner_worked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the partner last quoted or assigned it (timing rules)."
+    )
     closed_by_side = models.CharField(max_length=10, choices=Side.choices, blank=True)
     quote = models.ForeignKey("quotes.Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     order = models.ForeignKey("quotes.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

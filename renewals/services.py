@@ -120,16 +120,21 @@ def _originating_partner_id(order) -> int:
 
 
 def renewal_of_order(order):
-    """The renewal an order renews: its quote belongs to the chain of a renewal's quote."""
+    """The renewal an order renews: its quote names it ("renewal:<id>", kept by every revision), or
+    belongs to the chain of the renewal's latest quote. Only a renewal of the order's own partner and
+    customer counts."""
     if not order.quote_id:
         return None
-    return (
+    renewals = (
         Renewal.objects.for_partner(order.partner_id)
         .select_for_update(of=("self",))
-        .filter(quote__chain=order.quote.chain)
+        .filter(customer_id=order.customer_id)
         .select_related("contract")
-        .first()
     )
+    ref = order.quote.opportunity_ref or ""
+    if ref.startswith(RENEWAL_REF) and ref[len(RENEWAL_REF) :].isdigit():
+        return renewals.filter(pk=int(ref[len(RENEWAL_REF) :])).first()
+    return renewals.filter(quote__chain=order.quote.chain).first()
 
 
 @transaction.atomic
@@ -811,8 +816,15 @@ def renewal_quote(*, user, renewal, add_products=(), quantities=None):
         opportunity_ref=f"{RENEWAL_REF}{renewal.pk}",
         notes=f"Renewal of {renewal.contract.number}, term ending {renewal.term_end:%Y-%m-%d}.",
     )
+    worked = {"partner_worked_at": timezone.now()} if actor_of(user).is_partner else {}
     _move_renewal(
-        renewal, RenewalStatus.QUOTED, actor=user, verb="renewal.quote", quote=quote, reason=f"Quote {quote.number}."
+        renewal,
+        RenewalStatus.QUOTED,
+        actor=user,
+        verb="renewal.quote",
+        quote=quote,
+        reason=f"Quote {quote.number}.",
+        **worked,
     )
     return quote
 
@@ -825,8 +837,9 @@ def timing_rule_failures(renewal, today) -> list[str]:
             ready = renewal.parent_may_pursue_from + datetime.timedelta(days=rule.wait_days_after_window)
             if today < ready:
                 failures.append(f"{rule.name}: the parent waits until {ready:%Y-%m-%d}.")
-        if rule.not_within_days_of_partner_activity and renewal.status == RenewalStatus.QUOTED:
-            recent = renewal.updated_at.date() + datetime.timedelta(days=rule.not_within_days_of_partner_activity)
+        if rule.not_within_days_of_partner_activity and renewal.partner_worked_at is not None:
+            worked = timezone.localdate(renewal.partner_worked_at)
+            recent = worked + datetime.timedelta(days=rule.not_within_days_of_partner_activity)
             if today < recent:
                 failures.append(f"{rule.name}: the partner worked it recently; wait until {recent:%Y-%m-%d}.")
     return failures
@@ -903,7 +916,9 @@ def renewal_assign(*, user, renewal, assignee) -> Renewal:
         raise transition_error("renewal", renewal.status, "assigned")
     before = renewal.assigned_to_id
     renewal.assigned_to = assignee
-    renewal.save(update_fields=["assigned_to", "updated_at"])
+    if actor.is_partner:
+        renewal.partner_worked_at = timezone.now()
+    renewal.save(update_fields=["assigned_to", "partner_worked_at", "updated_at"])
     audit.record(
         actor=user,
         verb="renewal.assign",

@@ -13,7 +13,7 @@ from partners.access import ParentRole, PartnerRole
 from partners.agreement import BusinessModel
 from partners.models import AuditEvent, Commission, CommissionSource, Notification
 from quotes import services as quote_services
-from renewals.models import OwnerSide, Renewal, RenewalStatus, TimingRule
+from renewals.models import Contract, OwnerSide, Renewal, RenewalStatus, TimingRule
 from tests.conftest import BUSINESS_MODELS, PARTNER_ROLES, api_as
 from tests.factories import customer_of, parent_user, partner_user
 from tests.factories.renewals import contract_for
@@ -233,3 +233,36 @@ def test_list_query_count_is_constant_in_page_size(catalogue, resource):
         return len(queries)
 
     assert count(5) == count(25)
+
+
+def test_a_timing_rule_waits_after_the_partners_last_quote(catalogue):
+    s = scenario(catalogue, BusinessModel.DUAL, days_left=20)  # window closed ten days ago
+    TimingRule.objects.create(name="Not while the partner is quoting", not_within_days_of_partner_activity=14)
+    api = api_as(parent_user(ParentRole.SALES))
+    url = f"/api/v1/renewals/{s['renewal'].pk}/pursue/"
+    assert api.post(url, {}, format="json").status_code == 200  # the partner has not worked it
+    other = scenario(catalogue, BusinessModel.DUAL, days_left=20)
+    assert (
+        api_as(other["admin"]).post(f"/api/v1/renewals/{other['renewal'].pk}/quote/", {}, format="json").status_code
+        == 201
+    )
+    refused = api.post(f"/api/v1/renewals/{other['renewal'].pk}/pursue/", {}, format="json")
+    assert refused.status_code == 403 and "Not while the partner is quoting" in refused.json()["detail"]
+
+
+def test_the_partners_quote_still_renews_after_the_parent_quoted_too(catalogue, django_capture_on_commit_callbacks):
+    s = scenario(catalogue, BusinessModel.DUAL, days_left=20)
+    desk = parent_user(ParentRole.SALES)
+    partner_quote = api_as(s["admin"]).post(f"/api/v1/renewals/{s['renewal'].pk}/quote/", {}, format="json").json()
+    assert api_as(desk).post(f"/api/v1/renewals/{s['renewal'].pk}/pursue/", {}, format="json").status_code == 200
+    assert api_as(desk).post(f"/api/v1/renewals/{s['renewal'].pk}/quote/", {}, format="json").status_code == 201
+    # The customer accepts the partner's (earlier) quote: the partner closes the renewal.
+    quote = s["partner"].quotes.get(pk=partner_quote["id"])
+    quote = quote_services.quote_send(user=s["admin"], quote=quote)
+    quote = quote_services.quote_accept(user=s["admin"], quote=quote)
+    order = quote_services.order_create_from_quote(user=s["admin"], quote=quote)
+    with django_capture_on_commit_callbacks(execute=True):
+        quote_services.order_submit(user=s["admin"], order=order)
+    renewal = Renewal.objects.get(pk=s["renewal"].pk)
+    assert renewal.status == RenewalStatus.RENEWED and renewal.closed_by_side == "partner" and renewal.order == order
+    assert Contract.objects.get(pk=s["contract"].pk).term_number == 2
