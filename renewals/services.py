@@ -278,12 +278,43 @@ def _renew_contract(*, renewal, order, lines) -> Contract:
         closed_by_side=OwnerSide.PARENT if order.placed_by_parent else OwnerSide.PARTNER,
     )
     _accrue_renewal_commission(renewal=renewal, contract=contract, order=order)
+    _reverse_closed_deal_commission(order)
     return contract
 
 
 def commission_ref(contract, term_number) -> str:
     """One renewal commission per contract term."""
     return f"contract:{contract.pk}:term:{term_number}"
+
+
+def _reverse_system(entry, reason):
+    before = entry.status
+    entry.status = CommissionStatus.REVERSED
+    entry.reversal_reason = reason[:200]
+    entry.save(update_fields=["status", "reversal_reason"])
+    audit.record(
+        actor=None,
+        verb="commission.reversed",
+        obj=entry,
+        partner=entry.partner_id,
+        changes={"status": [before, CommissionStatus.REVERSED]},
+        reason=entry.reversal_reason,
+    )
+
+
+def _reverse_closed_deal_commission(order):
+    """A renewal earns what the agreement's renewal dimensions say (the renewal commission), not the
+    closed-deal commission that fulfilment accrues for new business: undo that one for this order."""
+    from quotes import services as quote_services
+
+    ref_of = getattr(quote_services, "closed_deal_ref", None)
+    refs = {f"order:{order.pk}"} | ({ref_of(order)} if ref_of else set())
+    for entry in (
+        Commission.objects.for_partner(order.partner_id)
+        .select_for_update()
+        .filter(source=CommissionSource.CLOSED_DEAL, source_ref__in=sorted(refs), status=CommissionStatus.ACCRUED)
+    ):
+        _reverse_system(entry, f"Order {order.number} renews a contract: the renewal commission applies.")
 
 
 def _accrue_renewal_commission(*, renewal, contract, order):
@@ -322,18 +353,7 @@ def renewal_order_cancelled(*, order) -> Renewal | None:
             .first()
         )
         if entry is not None:
-            before = entry.status
-            entry.status = CommissionStatus.REVERSED
-            entry.reversal_reason = f"Renewal order {order.number} cancelled."
-            entry.save(update_fields=["status", "reversal_reason"])
-            audit.record(
-                actor=None,
-                verb="commission.reversed",
-                obj=entry,
-                partner=entry.partner_id,
-                changes={"status": [before, CommissionStatus.REVERSED]},
-                reason=entry.reversal_reason,
-            )
+            _reverse_system(entry, f"Renewal order {order.number} cancelled.")
         return renewal
     if renewal.is_open:
         renewal.status, renewal.order = RenewalStatus.OPEN, None

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -266,3 +267,43 @@ def test_the_partners_quote_still_renews_after_the_parent_quoted_too(catalogue, 
     renewal = Renewal.objects.get(pk=s["renewal"].pk)
     assert renewal.status == RenewalStatus.RENEWED and renewal.closed_by_side == "partner" and renewal.order == order
     assert Contract.objects.get(pk=s["contract"].pk).term_number == 2
+
+
+@pytest.mark.parametrize("business_model", BUSINESS_MODELS)
+def test_who_earns_when_the_working_side_renews(catalogue, business_model, django_capture_on_commit_callbacks):
+    s = scenario(catalogue, business_model, days_left=25)
+    desk = parent_user(ParentRole.SALES)
+    worker = s["admin"] if business_model in PARTNER_WORKS else desk
+    response = api_as(worker).post(f"/api/v1/renewals/{s['renewal'].pk}/quote/", {}, format="json")
+    assert response.status_code == 201
+    quote = s["partner"].quotes.get(pk=response.json()["id"])
+    quote = quote_services.quote_send(user=worker, quote=quote)
+    quote = quote_services.quote_accept(user=worker, quote=quote)
+    order = quote_services.order_create_from_quote(user=worker, quote=quote)
+    with django_capture_on_commit_callbacks(execute=True):
+        quote_services.order_submit(user=worker, order=order)
+    renewal = Renewal.objects.get(pk=s["renewal"].pk)
+    assert renewal.status == RenewalStatus.RENEWED
+    assert renewal.closed_by_side == ("partner" if worker is s["admin"] else "parent")
+    agreement = s["partner"].agreement
+    earned = Commission.objects.filter(partner=s["partner"], source=CommissionSource.RENEWAL)
+    assert earned.exists() == agreement.renewal_commission
+    if agreement.renewal_commission:
+        assert earned.get().amount == (order.total * agreement.renewal_commission_rate / 100).quantize(Decimal("0.01"))
+    # A renewal is not new business: no closed-deal commission stays accrued for its order.
+    closed_deal = Commission.objects.filter(partner=s["partner"], source=CommissionSource.CLOSED_DEAL)
+    assert not closed_deal.exclude(status="reversed").exists()
+
+
+def test_cancelling_a_contract_cancels_its_open_renewal(catalogue):
+    s = scenario(catalogue, BusinessModel.REGISTRATION_RETENTION, days_left=40)
+    from renewals.services import contract_cancel
+
+    with pytest.raises(PermissionDenied):
+        contract_cancel(user=s["admin"], contract=s["contract"], reason="Terminated")
+    with pytest.raises(ValidationError):
+        contract_cancel(user=parent_user(ParentRole.SALES), contract=s["contract"], reason=" ")
+    contract_cancel(user=parent_user(ParentRole.SALES), contract=s["contract"], reason="Customer terminated")
+    renewal = Renewal.objects.get(pk=s["renewal"].pk)
+    assert renewal.status == RenewalStatus.CANCELLED and renewal.outcome == "cancelled"
+    assert Contract.objects.get(pk=s["contract"].pk).status == "cancelled"
