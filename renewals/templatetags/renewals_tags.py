@@ -10,6 +10,11 @@ def values_shown_to(obj, user) -> bool:
     return permissions.shows_values(user, obj)
 
 
+@register.filter
+def workable_by(renewal, user) -> bool:
+    return renewal.is_open and permissions.can_work(user, renewal)
+
+
 @register.inclusion_tag("renewals/_customer_ltv.html", takes_context=True)
 def customer_ltv(context, customer):
     """The customer's lifetime value and renewal history, on the customer page."""

@@ -28,6 +28,7 @@ def test_partner_pipeline_buckets_value_and_window_countdown(catalogue):
     assert s["renewal"].number in page and "61–90 days" in page
     assert "value at stake 472.50" in page  # 10 × 45.00 plus the 5% uplift
     assert str(s["renewal"].parent_may_pursue_from) in page and "left" in page  # exclusive window countdown
+    assert f'action="/portal/renewals/{s["renewal"].pk}/quote/"' in page  # one click to the renewal quote
     home = logged_in(s["admin"]).get("/portal/").content.decode()
     assert "Open renewals" in home and 'href="/portal/renewals/"' in home
     detail = logged_in(s["admin"]).get(f"/portal/renewals/{s['renewal'].pk}/").content.decode()
