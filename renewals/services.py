@@ -662,7 +662,14 @@ def renewal_remind(*, renewal_id, today=None) -> int:
         RenewalReminder.objects.filter(renewal=renewal, milestone=milestone).values_list("recipient_id", flat=True)
     )
     written = 0
-    for user, side in reminder_recipients(renewal, milestone, today):
+    recipients = reminder_recipients(renewal, milestone, today)
+    # Either model: the partner learns with its reminder that the parent may now pursue it too.
+    window_note = (
+        " Your exclusive window has closed: the parent may pursue this renewal too."
+        if renewal.owner_side == OwnerSide.SHARED and any(side == OwnerSide.PARENT for _, side in recipients)
+        else ""
+    )
+    for user, side in recipients:
         if user.pk in already:
             continue
         customer = renewal.customer.legal_name
@@ -679,6 +686,7 @@ def renewal_remind(*, renewal_id, today=None) -> int:
                     if side == OwnerSide.PARENT or renewal.owner_side != OwnerSide.PARENT
                     else ""
                 )
+                + (window_note if side == OwnerSide.PARTNER else "")
             ),
             url=renewal_url(renewal),
         )

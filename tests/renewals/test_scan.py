@@ -141,6 +141,8 @@ def test_the_either_model_reminds_the_parent_once_its_window_is_open(catalogue, 
     parent_side = RenewalReminder.objects.filter(side="parent", milestone=30)
     assert set(parent_side.values_list("recipient_id", flat=True)) == {sales.pk, granted.pk}
     assert RenewalReminder.objects.filter(side="partner", milestone=30, recipient=s["admin"]).count() == 1
+    told = RenewalReminder.objects.get(side="partner", milestone=30, recipient=s["admin"]).notification
+    assert "exclusive window has closed" in told.body
 
 
 def test_parent_owned_renewals_remind_the_parent_not_the_partner(catalogue, django_capture_on_commit_callbacks):
