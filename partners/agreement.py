@@ -92,6 +92,9 @@ DIMENSIONS = (
     "renewal_owner",
     "renewal_exclusive_days",
     "renewal_commission",
+    "renewal_commission_rate",
+    "renewal_uplift_percent",
+    "renewal_parent_marketing",
     "pipeline_visibility",
     "commission_model",
     "referral_fee",
@@ -110,6 +113,9 @@ PRESETS = {
         "renewal_owner": RenewalOwner.PARENT,
         "renewal_exclusive_days": 0,
         "renewal_commission": True,
+        "renewal_commission_rate": Decimal("5.00"),
+        "renewal_uplift_percent": Decimal("5.00"),
+        "renewal_parent_marketing": True,
         "pipeline_visibility": PipelineVisibility.ALWAYS,
         "commission_model": CommissionModel.ON_REFERRAL,
         "referral_fee": Decimal("500.00"),
@@ -126,6 +132,9 @@ PRESETS = {
         "renewal_owner": RenewalOwner.PARENT,
         "renewal_exclusive_days": 0,
         "renewal_commission": True,
+        "renewal_commission_rate": Decimal("5.00"),
+        "renewal_uplift_percent": Decimal("5.00"),
+        "renewal_parent_marketing": True,
         "pipeline_visibility": PipelineVisibility.ALWAYS,
         "commission_model": CommissionModel.ON_CLOSE,
         "referral_fee": Decimal("0.00"),
@@ -142,6 +151,9 @@ PRESETS = {
         "renewal_owner": RenewalOwner.PARTNER,
         "renewal_exclusive_days": 0,
         "renewal_commission": False,
+        "renewal_commission_rate": Decimal("0.00"),
+        "renewal_uplift_percent": Decimal("5.00"),
+        "renewal_parent_marketing": False,
         "pipeline_visibility": PipelineVisibility.ALWAYS,
         "commission_model": CommissionModel.MARGIN,
         "referral_fee": Decimal("0.00"),
@@ -158,6 +170,9 @@ PRESETS = {
         "renewal_owner": RenewalOwner.SHARED,
         "renewal_exclusive_days": 90,
         "renewal_commission": True,
+        "renewal_commission_rate": Decimal("5.00"),
+        "renewal_uplift_percent": Decimal("5.00"),
+        "renewal_parent_marketing": True,
         "pipeline_visibility": PipelineVisibility.ALWAYS,
         "commission_model": CommissionModel.ON_CLOSE,
         "referral_fee": Decimal("0.00"),
@@ -174,6 +189,9 @@ PRESETS = {
         "renewal_owner": RenewalOwner.PARTNER,
         "renewal_exclusive_days": 0,
         "renewal_commission": False,
+        "renewal_commission_rate": Decimal("0.00"),
+        "renewal_uplift_percent": Decimal("5.00"),
+        "renewal_parent_marketing": False,
         "pipeline_visibility": PipelineVisibility.AFTER_ORDER,
         "commission_model": CommissionModel.MARGIN,
         "referral_fee": Decimal("0.00"),
@@ -233,18 +251,35 @@ def describe(agreement) -> list[str]:
         }[agreement.service_model],
     ]
     if agreement.renewal_owner == RenewalOwner.PARENT:
-        lines.append("{parent} renews your customers.")
+        lines.append(
+            "{parent} renews your customers"
+            + (
+                f" and pays you a renewal commission of {agreement.renewal_commission_rate}%."
+                if agreement.renewal_commission
+                else "."
+            )
+        )
     elif agreement.renewal_owner == RenewalOwner.PARTNER:
-        lines.append("You own your customers' renewals.")
+        lines.append(
+            "You own your customers' renewals; "
+            + (
+                "{parent} may also send them marketing about their renewal."
+                if agreement.renewal_parent_marketing
+                else "{parent} does not market to them about their renewal."
+            )
+        )
     else:
         lines.append(
             f"Renewals are yours exclusively for {agreement.renewal_exclusive_days} days before the contract "
             "ends; after that {parent} may pursue them too."
         )
-    if agreement.renewal_commission:
-        lines.append("When {parent} renews one of your customers, you earn a renewal commission.")
-    else:
-        lines.append("No renewal commission is paid on renewals {parent} makes.")
+    if agreement.renewal_owner == RenewalOwner.SHARED:
+        if agreement.renewal_commission:
+            lines.append("When {parent} renews one of your customers, you earn a renewal commission.")
+        else:
+            lines.append("No renewal commission is paid on renewals {parent} makes.")
+    if agreement.renewal_uplift_percent:
+        lines.append(f"Renewals are proposed at {agreement.renewal_uplift_percent}% above the current annual value.")
     lines.append(
         {
             CommissionModel.ON_REFERRAL: f"You earn a fee of {agreement.referral_fee} per accepted referral.",

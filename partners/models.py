@@ -147,6 +147,23 @@ class Agreement(models.Model):
     renewal_owner = models.CharField(max_length=20, choices=terms.RenewalOwner.choices)
     renewal_exclusive_days = models.PositiveSmallIntegerField(default=0)
     renewal_commission = models.BooleanField(default=False)
+    renewal_commission_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent of the renewal order paid to the originating partner (when renewal_commission).",
+    )
+    renewal_uplift_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="A renewal's expected value: the current annual value plus this percentage.",
+    )
+    renewal_parent_marketing = models.BooleanField(
+        default=False, help_text="The parent may send marketing to the customers of renewals the partner owns."
+    )
     pipeline_visibility = models.CharField(max_length=20, choices=terms.PipelineVisibility.choices)
     commission_model = models.CharField(max_length=20, choices=terms.CommissionModel.choices)
     referral_fee = models.DecimalField(
@@ -168,6 +185,14 @@ class Agreement(models.Model):
                 condition=Q(commission_rate__gte=0, commission_rate__lte=100), name="agreement_rate_pct"
             ),
             models.CheckConstraint(condition=Q(referral_fee__gte=0), name="agreement_fee_nonneg"),
+            models.CheckConstraint(
+                condition=Q(renewal_uplift_percent__gte=0, renewal_uplift_percent__lte=100),
+                name="agreement_renewal_uplift_pct",
+            ),
+            models.CheckConstraint(
+                condition=Q(renewal_commission_rate__gte=0, renewal_commission_rate__lte=100),
+                name="agreement_renewal_rate_pct",
+            ),
         ]
 
     def __str__(self):

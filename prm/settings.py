@@ -344,3 +344,11 @@ X_FRAME_OPTIONS = "DENY"
 # The sender address of a white-label partner's mail (its brand name is the display name).
 WHITE_LABEL_FROM_EMAIL = env.str("WHITE_LABEL_FROM_EMAIL", default="no-reply@partner-portal.example")
 LOGGING["loggers"]["axes"] = {"level": env.str("AXES_LOG_LEVEL", default="WARNING")}
+# Renewals (see README, "Renewals"; renewals/conf.py).
+RENEWALS_LEAD_DAYS = env.int("RENEWALS_LEAD_DAYS", default=120)
+RENEWALS_GRACE_DAYS = env.int("RENEWALS_GRACE_DAYS", default=30)
+RENEWALS_BATCH_SIZE = env.int("RENEWALS_BATCH_SIZE", default=5000)
+RENEWALS_REMINDER_PAUSE_SECONDS = env.float("RENEWALS_REMINDER_PAUSE_SECONDS", default=0)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"LapseReasonEnum": "renewals.models.LapseReason", "RenewalSideEnum": "renewals.models.Side"}
+)

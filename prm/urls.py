@@ -23,5 +23,6 @@ urlpatterns = [
     path("portal/deals/", include("deals.urls")),
     path("portal/quotes/", include("quotes.urls")),
     path("portal/cases/", include("cases.urls")),
+    path("portal/renewals/", include("renewals.urls")),
     path("portal/", include("partners.urls")),
 ]

@@ -1032,6 +1032,9 @@ def order_cancel(*, user, order, reason="") -> Order:
     order.provisioning_requests.filter(status=ProvisioningStatus.PENDING).update(
         status=ProvisioningStatus.FAILED, last_error="Order cancelled."
     )
+    from renewals.services import renewal_order_cancelled
+
+    renewal_order_cancelled(order=order)  # a renewal order's renewal reopens
     return order
 
 
@@ -1153,6 +1156,9 @@ def order_fulfil(*, order) -> Order:
     from deals.services import opportunity_win_by_order
 
     opportunity_win_by_order(order=order)
+    from renewals.services import contract_record_fulfilment
+
+    contract_record_fulfilment(order=order)  # subscription lines become (or extend) contracts
     return order
 
 
