@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/lines/<int:line_id>/remove/", views.quote_line_remove, name="quote-line-remove"),
     path("<int:pk>/header/", views.quote_header, name="quote-header"),
     path("<int:pk>/document/", views.quote_document, name="quote-document"),
+    path("<int:pk>/document.pdf", views.quote_document_pdf, name="quote-document-pdf"),
     path("<int:pk>/order/", views.quote_order, name="quote-order"),
     path("<int:pk>/<slug:action>/", views.quote_action, name="quote-action"),
     path("orders/", views.order_list, name="order-list"),

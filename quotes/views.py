@@ -15,7 +15,7 @@ from partners.models import Partner
 from partners.views import apply_form_errors, paginate, portal_view
 
 from . import permissions, pricing, selectors, services
-from .documents import render_quote_document
+from .documents import quote_pdf_response, render_quote_document
 from .forms import LineForm, QuoteForm, QuoteHeaderForm
 from .models import OrderStatus, QuoteStatus
 
@@ -255,6 +255,13 @@ def quote_action(request, pk, action):
 def quote_document(request, pk):
     quote = _quote_or_404(request, pk)
     return HttpResponse(render_quote_document(quote))
+
+
+@portal_view
+def quote_document_pdf(request, pk):
+    """The same document as PDF (WeasyPrint renders the HTML above), in the agreement's brand."""
+    quote = _quote_or_404(request, pk)
+    return quote_pdf_response(quote)
 
 
 @portal_view
