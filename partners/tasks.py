@@ -71,7 +71,7 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     for notification_id in notification_ids:
         with transaction.atomic():
             notification = (
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("recipient", "partner")
                 .filter(pk=notification_id, email_wanted=True, emailed_at__isnull=True)
                 .first()
