@@ -173,11 +173,11 @@ class FundRequestApproveSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class ReasonSerializer(StrictSerializer):
+class MdfReasonSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class EmptySerializer(StrictSerializer):
+class MdfEmptySerializer(StrictSerializer):
     pass
 
 
@@ -241,7 +241,7 @@ class FundClaimApproveSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class MarkPaidSerializer(StrictSerializer):
+class FundClaimMarkPaidSerializer(StrictSerializer):
     payment_reference = serializers.CharField(max_length=100)
 
 

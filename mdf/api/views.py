@@ -104,11 +104,11 @@ class FundAllocationViewSet(ScopedViewSet):
             services.fund_allocation_adjust(user=request.user, allocation=allocation, **data.validated_data)
         )
 
-    @_action(s.EmptySerializer, s.FundAllocationSerializer, "Approve a proposed (accrued) allocation.")
+    @_action(s.MdfEmptySerializer, s.FundAllocationSerializer, "Approve a proposed (accrued) allocation.")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         allocation = self.get_object()
-        s.EmptySerializer(data=request.data).is_valid(raise_exception=True)
+        s.MdfEmptySerializer(data=request.data).is_valid(raise_exception=True)
         return self._reply(services.fund_allocation_approve(user=request.user, allocation=allocation))
 
 
@@ -192,30 +192,30 @@ class FundRequestViewSet(ScopedViewSet):
         data.is_valid(raise_exception=True)
         return self._reply(func(user=request.user, fund_request=fund_request, **data.validated_data))
 
-    @_action(s.EmptySerializer, s.FundRequestDetailSerializer)
+    @_action(s.MdfEmptySerializer, s.FundRequestDetailSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._run(request, s.EmptySerializer, services.fund_request_submit)
+        return self._run(request, s.MdfEmptySerializer, services.fund_request_submit)
 
     @_action(s.FundRequestApproveSerializer, s.FundRequestDetailSerializer, "Parent marketing; commits funds.")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._run(request, s.FundRequestApproveSerializer, services.fund_request_approve)
 
-    @_action(s.ReasonSerializer, s.FundRequestDetailSerializer)
+    @_action(s.MdfReasonSerializer, s.FundRequestDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._run(request, s.ReasonSerializer, services.fund_request_reject)
+        return self._run(request, s.MdfReasonSerializer, services.fund_request_reject)
 
-    @_action(s.ReasonSerializer, s.FundRequestDetailSerializer)
+    @_action(s.MdfReasonSerializer, s.FundRequestDetailSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        return self._run(request, s.ReasonSerializer, services.fund_request_return)
+        return self._run(request, s.MdfReasonSerializer, services.fund_request_return)
 
-    @_action(s.ReasonSerializer, s.FundRequestDetailSerializer)
+    @_action(s.MdfReasonSerializer, s.FundRequestDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._run(request, s.ReasonSerializer, services.fund_request_cancel)
+        return self._run(request, s.MdfReasonSerializer, services.fund_request_cancel)
 
 
 # Claims ------------------------------------------------------------------------------------------
@@ -276,30 +276,30 @@ class FundClaimViewSet(ScopedViewSet):
         data.is_valid(raise_exception=True)
         return self._reply(func(user=request.user, claim=claim, **data.validated_data))
 
-    @_action(s.EmptySerializer, s.FundClaimSerializer)
+    @_action(s.MdfEmptySerializer, s.FundClaimSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._run(request, s.EmptySerializer, services.fund_claim_submit)
+        return self._run(request, s.MdfEmptySerializer, services.fund_claim_submit)
 
     @_action(s.FundClaimApproveSerializer, s.FundClaimSerializer, "Parent marketing; in full or in part.")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._run(request, s.FundClaimApproveSerializer, services.fund_claim_approve)
 
-    @_action(s.ReasonSerializer, s.FundClaimSerializer)
+    @_action(s.MdfReasonSerializer, s.FundClaimSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._run(request, s.ReasonSerializer, services.fund_claim_reject)
+        return self._run(request, s.MdfReasonSerializer, services.fund_claim_reject)
 
-    @_action(s.ReasonSerializer, s.FundClaimSerializer)
+    @_action(s.MdfReasonSerializer, s.FundClaimSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        return self._run(request, s.ReasonSerializer, services.fund_claim_return)
+        return self._run(request, s.MdfReasonSerializer, services.fund_claim_return)
 
-    @_action(s.MarkPaidSerializer, s.FundClaimSerializer, "Finance records the payment.")
+    @_action(s.FundClaimMarkPaidSerializer, s.FundClaimSerializer, "Finance records the payment.")
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, pk=None):
-        return self._run(request, s.MarkPaidSerializer, services.fund_claim_mark_paid)
+        return self._run(request, s.FundClaimMarkPaidSerializer, services.fund_claim_mark_paid)
 
 
 @extend_schema_view(
