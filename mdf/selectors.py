@@ -111,6 +111,8 @@ def fund_summary(*, user, today=None) -> dict | None:
         paid=Coalesce(Sum("paid"), Value(ZERO), output_field=MONEY),
         expired=Coalesce(Sum("expired"), Value(ZERO), output_field=MONEY),
     )
+    # SQLite sums decimals without their scale: money is shown to the cent on every database.
+    totals = {name: Decimal(value).quantize(Decimal("0.01")) for name, value in totals.items()}
     balance = totals["amount"] - totals["committed"] - totals["paid"] - totals["expired"]
     soon = today + datetime.timedelta(days=30)
     expiring = Decimal("0.00")
