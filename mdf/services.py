@@ -958,6 +958,9 @@ def campaign_lead_create(*, user, campaign: Campaign, **fields):
 def campaign_attribute(*, user, campaign: Campaign, lead=None, registration=None):
     """Attribute one of the partner's own leads or deal registrations to a campaign it sees."""
     actor = actor_of(user)
+    _require(actor.is_partner or permissions.can_manage_parent_marketing(user), "You may not attribute leads.")
+    if lead is None and registration is None:
+        raise ValidationError({"lead": ["Choose a lead or a deal registration."]})
     if not Campaign.objects.for_user(user).filter(pk=campaign.pk).exists():
         raise ValidationError({"campaign": ["Choose a campaign you can see."]})
     for name, obj in (("lead", lead), ("registration", registration)):

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import choice
+from deals.models import DealRegistration, Lead
 from partners.models import Partner, ProductLine, ProgramTier
 from prm.api.base import ScopedPrimaryKeyRelatedField
 from prm.api.serializers import StrictSerializer
@@ -332,6 +333,11 @@ class CampaignLeadSerializer(StrictSerializer):
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
+
+
+class CampaignAttributeSerializer(StrictSerializer):
+    lead = ScopedIdField(model=Lead, required=False, allow_null=True)
+    registration = ScopedIdField(model=DealRegistration, required=False, allow_null=True)
 
 
 # Collateral --------------------------------------------------------------------------------------

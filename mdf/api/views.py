@@ -431,6 +431,16 @@ class CampaignViewSet(ScopedViewSet):
         lead = services.campaign_lead_create(user=request.user, campaign=campaign, **data.validated_data)
         return Response({"id": lead.pk, "status": lead.status, "source": lead.source}, status=201)
 
+    @extend_schema(request=s.CampaignAttributeSerializer, responses={200: s.CampaignDetailSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def attribute(self, request, pk=None):
+        """Attribute one of your leads or deal registrations to this campaign (its results count them)."""
+        campaign = self.get_object()
+        data = s.CampaignAttributeSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        services.campaign_attribute(user=request.user, campaign=campaign, **data.validated_data)
+        return self._reply(campaign)
+
 
 # Collateral --------------------------------------------------------------------------------------
 
