@@ -10,6 +10,7 @@ from django.utils import timezone
 from partners.access import actor_of
 
 from .models import (
+    PARENT_MDF_READERS,
     ZERO,
     AllocationStatus,
     Asset,
@@ -102,9 +103,9 @@ def fund_summary(*, user, today=None) -> dict | None:
     days. For parent staff: totals over the partners they see. None for those without MDF access."""
     actor = actor_of(user)
     today = today or timezone.localdate()
-    allocations = FundAllocation.objects.for_user(user).filter(status=AllocationStatus.ACTIVE)
-    if not actor.is_partner and not allocations.exists() and not FundProgram.objects.exists():
+    if not actor.is_partner and not actor.has_parent_role(*PARENT_MDF_READERS):
         return None
+    allocations = FundAllocation.objects.for_user(user).filter(status=AllocationStatus.ACTIVE)
     totals = allocations.aggregate(
         amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY),
         committed=Coalesce(Sum("committed"), Value(ZERO), output_field=MONEY),
