@@ -95,3 +95,40 @@ def test_seed_demo_covers_every_model_and_state(settings):
     counts = (FundRequest.objects.count(), FundClaim.objects.count())
     call_command("seed_demo", verbosity=0)
     assert (FundRequest.objects.count(), FundClaim.objects.count()) == counts
+
+
+def test_admin_adds_go_through_the_services():
+    from mdf.models import Asset, AssetVersion, FundAllocation
+    from partners.models import AuditEvent
+    from tests.factories.mdf import FundProgramFactory
+
+    partner = PartnerFactory()
+    program = FundProgramFactory(budget=1000)
+    client = Client(raise_request_exception=True)
+    client.force_login(finance_staff())
+    url = reverse("admin:mdf_fundallocation_add")
+    data = {"program": program.pk, "partner": partner.pk, "method": "fixed", "amount": "1500.00"}
+    client.post(url, data)
+    assert not FundAllocation.objects.exists()  # over the program's budget: refused by the service
+    client.post(url, data | {"amount": "800.00"})
+    allocation = FundAllocation.objects.get()
+    assert allocation.amount == 800 and AuditEvent.objects.filter(verb="mdf.allocation.create").count() == 1
+
+    client.force_login(marketing_staff())
+    response = client.post(
+        reverse("admin:mdf_asset_add"),
+        {"title": "Flyer", "kind": "brochure", "description": "", "is_published": "on", "co_branded": "on",
+         "body_html": "<p>{partner_name}</p>", "entitled_models": ["partner_led"], "entitled_countries": "de, at"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    asset = Asset.objects.get()
+    assert asset.marketing_models == ",partner_led," and asset.countries == ",DE,AT,"
+    assert asset.current_version.number == 1
+    client.post(
+        reverse("admin:mdf_asset_change", args=[asset.pk]),
+        {"title": "Flyer", "kind": "brochure", "description": "", "is_published": "on", "co_branded": "on",
+         "body_html": "<p>v2 {partner_name}</p>", "entitled_models": ["partner_led"], "entitled_countries": "DE"},
+    )  # fmt: skip
+    asset.refresh_from_db()
+    assert asset.current_version.number == 2 and AssetVersion.objects.filter(asset=asset).count() == 2
+    assert asset.countries == ",DE,"
