@@ -17,6 +17,7 @@ from tests.factories.mdf import (
     finance_staff,
     marketing_staff,
     proof,
+    submitted_claim,
 )
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,33 @@ def test_collateral_pages(partner, client):
     html = client.get(f"/portal/marketing/collateral/{asset.pk}/render.html")
     assert "Fabrikam GmbH" in html.content.decode() and "sandbox" in html["Content-Security-Policy"]
     assert client.get("/portal/marketing/campaigns/").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["requests", "claims", "collateral", "campaigns", ""])
+def test_portal_pages_query_count_is_constant(partner, client, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mdf import services
+
+    allocation = FundAllocationFactory(partner=partner, amount="100000.00")
+    admin = partner_user(partner, PartnerRole.ADMIN)
+    client.force_login(admin)
+
+    def add_one(n):
+        fr = approved_request(partner, user=admin, allocation=allocation, title=f"R{n}")
+        submitted_claim(fr, user=admin, amount="10.00")
+        services.campaign_create(user=admin, name=f"C{n}", starts_on=fr.starts_on, ends_on=fr.ends_on, fund_request=fr)
+        services.asset_create(user=admin, title=f"A{n}", body_html="<p>x</p>")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/portal/marketing/{page}/".replace("//", "/")).status_code == 200
+        return len(queries)
+
+    add_one(0)
+    count()
+    before = count()
+    for n in range(1, 5):
+        add_one(n)
+    assert count() == before
