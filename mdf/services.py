@@ -674,6 +674,7 @@ def fund_claim_file_add(*, user, claim: FundClaim, file, kind: str = ProofKind.I
     """Proof of performance, checked like case attachments (size, type); a file already claimed
     anywhere in the channel (same SHA-256) is refused, naming only the earlier claim."""
     _require(permissions.can_edit_own(user, claim), "You may not add files to this claim.")
+    claim = _lock_claim(claim.pk)  # not while it is being submitted
     if claim.status not in (FundClaimStatus.DRAFT, FundClaimStatus.RETURNED):
         raise ValidationError({"file": ["Files can be added while the claim is a draft or returned."]})
     if kind not in ProofKind.values:
