@@ -3,7 +3,6 @@ SLA policies and business calendars that time them, and their conversation, atta
 hand-over history."""
 
 import datetime
-import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from partners import uploads
 from partners.access import ParentRole, TenantQuerySet
 from partners.agreement import PostWinVisibility, ServiceModel
 from partners.models import country_code
@@ -547,9 +547,7 @@ class CaseComment(models.Model):
 
 
 def attachment_path(instance, filename):
-    # An unguessable directory: files are served through the access policy, and a media URL that
-    # leaked (or a dev server serving MEDIA_ROOT) must not be enumerable.
-    return f"case-attachments/{instance.case_id}/{uuid.uuid4().hex}/{filename}"
+    return uploads.private_path("case-attachments", instance.case_id, filename)
 
 
 class CaseAttachment(models.Model):

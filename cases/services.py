@@ -2,8 +2,6 @@
 escalation and hand-back between partner and parent, comments, attachments and the SLA check.
 Each function re-asserts the caller's rights, locks the case it moves and writes an audit event."""
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from partners import audit, branding
+from partners import audit, branding, uploads
 from partners import services as partner_services
 from partners.access import ParentRole, actor_of
 from partners.agreement import ServiceModel
@@ -48,23 +46,7 @@ User = get_user_model()
 DEFAULT_PARENT_QUEUE = "Parent support"
 DEFAULT_PARTNER_QUEUE = "Support"
 MAX_ATTACHMENT_BYTES = getattr(settings, "CASES_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
-ALLOWED_ATTACHMENT_TYPES = frozenset(
-    getattr(
-        settings,
-        "CASES_ALLOWED_ATTACHMENT_TYPES",
-        {
-            "application/pdf",
-            "image/png",
-            "image/jpeg",
-            "image/gif",
-            "text/plain",
-            "text/csv",
-            "application/zip",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        },
-    )
-)
+ALLOWED_ATTACHMENT_TYPES = frozenset(getattr(settings, "CASES_ALLOWED_ATTACHMENT_TYPES", uploads.DEFAULT_ALLOWED_TYPES))
 
 
 def transition_error(current, target):
@@ -770,19 +752,7 @@ def case_comment_add(*, user, case: Case, body: str, visibility: str = CommentVi
 
 
 def validate_upload(upload):
-    errors = []
-    size = getattr(upload, "size", None) or 0
-    if size == 0:
-        errors.append("The file is empty.")
-    elif size > MAX_ATTACHMENT_BYTES:
-        errors.append(f"Files may be at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB.")
-    declared = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
-    guessed, _ = mimetypes.guess_type(getattr(upload, "name", "") or "")
-    if declared not in ALLOWED_ATTACHMENT_TYPES or guessed != declared:
-        errors.append("This file type is not allowed (PDF, images, text, CSV, ZIP and Office documents are).")
-    if errors:
-        raise ValidationError({"file": errors})
-    return declared
+    return uploads.validate_upload(upload, max_bytes=MAX_ATTACHMENT_BYTES, allowed_types=ALLOWED_ATTACHMENT_TYPES)
 
 
 @transaction.atomic
@@ -793,7 +763,7 @@ def case_attachment_add(*, user, case: Case, file, visibility: str = CommentVisi
     if visibility not in CommentVisibility.values or not permissions.can_comment(user, case, visibility):
         raise ValidationError({"visibility": ["You may share a file or keep it internal to your side."]})
     content_type = validate_upload(file)
-    name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:200]
+    name = uploads.upload_name(file)
     attachment = CaseAttachment(
         case=case,
         partner=case.partner,

@@ -4,11 +4,12 @@ conversation, files, SLA clocks and hand-over history, and the actions the calle
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from partners import uploads
 from partners.access import actor_of
 from partners.views import apply_form_errors, paginate, portal_view
 from prm.security import bounds
@@ -227,12 +228,7 @@ def attachment_download(request, pk, attachment_pk):
     attachment = selectors.case_attachment_get(user=request.user, case=case, pk=attachment_pk)
     if attachment is None:
         raise Http404
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
+    return uploads.stream_file(attachment)
 
 
 @portal_view

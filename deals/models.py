@@ -103,6 +103,14 @@ class Lead(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    campaign = models.ForeignKey(
+        "mdf.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+        help_text="The campaign the lead came from (MDF results).",
+    )
 
     objects = LeadQuerySet.as_manager()
 
@@ -308,6 +316,14 @@ class DealRegistration(models.Model):
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    campaign = models.ForeignKey(
+        "mdf.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        help_text="The campaign the deal came from (MDF results).",
+    )
 
     objects = DealRegistrationQuerySet.as_manager()
 

@@ -277,6 +277,7 @@ QUOTES_PROVISIONING_WEBHOOK_TIMEOUT = env.int("QUOTES_PROVISIONING_WEBHOOK_TIMEO
 
 # Case attachments.
 CASES_MAX_ATTACHMENT_BYTES = env.int("CASES_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+MDF_MAX_PROOF_BYTES = env.int("MDF_MAX_PROOF_BYTES", default=10 * 1024 * 1024)
 
 # Business defaults; per-program values live in the database.
 PRM = {

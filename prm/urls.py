@@ -24,5 +24,6 @@ urlpatterns = [
     path("portal/quotes/", include("quotes.urls")),
     path("portal/cases/", include("cases.urls")),
     path("portal/renewals/", include("renewals.urls")),
+    path("portal/marketing/", include("mdf.urls")),
     path("portal/", include("partners.urls")),
 ]

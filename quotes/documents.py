@@ -43,3 +43,14 @@ def render_quote_document(quote, request=None) -> str:
         },
         request=None,
     )
+
+
+def quote_pdf_response(quote):
+    """The quote document as a PDF download; its text and metadata carry the same brand as the HTML."""
+    from django.http import HttpResponse
+
+    from prm.pdf import html_to_pdf
+
+    response = HttpResponse(html_to_pdf(render_quote_document(quote)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="quote-{quote.number}.pdf"'
+    return response

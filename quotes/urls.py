@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/document/", views.quote_document, name="quote-document"),
     path("<int:pk>/services/", views.quote_service_add, name="quote-service-add"),
     path("<int:pk>/services/<int:line_id>/remove/", views.quote_service_remove, name="quote-service-remove"),
+    path("<int:pk>/document.pdf", views.quote_document_pdf, name="quote-document-pdf"),
     path("<int:pk>/order/", views.quote_order, name="quote-order"),
     path("<int:pk>/<slug:action>/", views.quote_action, name="quote-action"),
     path("orders/", views.order_list, name="order-list"),

@@ -17,7 +17,7 @@ from partners.views import apply_form_errors, paginate, portal_view
 from prm.security import bounds
 
 from . import permissions, pricing, selectors, services
-from .documents import render_quote_document
+from .documents import quote_pdf_response, render_quote_document
 from .forms import LineForm, QuoteForm, QuoteHeaderForm, ServiceLineForm
 from .models import OrderStatus, QuoteStatus
 
@@ -309,6 +309,13 @@ def quote_document(request, pk):
     if permissions.sees_status_only(request.user, quote):
         raise PermissionDenied
     return HttpResponse(render_quote_document(quote))
+
+
+@portal_view
+def quote_document_pdf(request, pk):
+    """The same document as PDF (WeasyPrint renders the HTML above), in the agreement's brand."""
+    quote = _quote_or_404(request, pk)
+    return quote_pdf_response(quote)
 
 
 @portal_view

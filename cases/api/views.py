@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from partners import uploads
 from partners.access import actor_of
 from partners.models import Customer, Partner
 from prm.api.base import (
@@ -325,12 +326,7 @@ class CaseAttachmentViewSet(CaseChildMixin, ScopedViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, case_pk=None, pk=None):
         attachment = self.get_object()
-        return FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
+        return uploads.stream_file(attachment)
 
 
 class CaseQueueFilter(django_filters.FilterSet):

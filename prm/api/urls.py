@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("quotes.api.urls")),
     path("", include("cases.api.urls")),
     path("", include("renewals.api.urls")),
+    path("", include("mdf.api.urls")),
 ]

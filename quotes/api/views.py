@@ -16,7 +16,7 @@ from prm.api.base import (
     scoped_choices,
 )
 from quotes import services
-from quotes.documents import render_quote_document
+from quotes.documents import quote_pdf_response, render_quote_document
 from quotes.models import Order, OrderSource, OrderStatus, PriceBook, Product, ProductUnit, Quote, QuoteStatus
 
 from . import serializers as s
@@ -223,6 +223,17 @@ class QuoteViewSet(ScopedViewSet):
     def document(self, request, pk=None):
         quote = self.get_object()
         return HttpResponse(render_quote_document(quote), content_type="text/html; charset=utf-8")
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The quote as PDF"),
+            **ERRORS_READ,
+        },
+        description="The quote document as PDF, in the brand the agreement gives it.",
+    )
+    @action(detail=True, methods=["get"], url_path="document/pdf")
+    def document_pdf(self, request, pk=None):
+        return quote_pdf_response(self.get_object())
 
 
 class OrderFilter(django_filters.FilterSet):
