@@ -12,9 +12,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from analytics import fraud
 from partners import audit, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
@@ -27,6 +28,7 @@ from partners.models import (
     PartnerStatus,
     RelationshipKind,
 )
+from quotes.links import fulfilled_orders_for_opportunity, live_orders_for_opportunity
 from quotes.models import Product
 
 from . import permissions
@@ -672,6 +674,7 @@ def deal_registration_submit(*, user, registration: DealRegistration) -> DealReg
         obj=registration,
         changes={"status": [before, registration.status], "has_conflict": [None, registration.has_conflict]},
     )
+    fraud.check_on_commit("registration_submitted", registration)
     return registration
 
 
@@ -1214,23 +1217,49 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
     )
     if opportunity.registration_id:
         _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
-    partner = opportunity.partner
-    if partner is not None:
-        agreement = partner.agreement
-        if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
-            ledger.commission_accrue(
-                partner=partner,
-                source=CommissionSource.CLOSED_DEAL,
-                source_ref=f"opportunity:{opportunity.pk}",
-                amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
-                base_amount=opportunity.amount,
-                rate=agreement.commission_rate,
-                actor=user,
-                customer=opportunity.customer,
-                description=f"Closed deal: {opportunity.name}",
-                currency=opportunity.currency,
-            )
+    # A win accrues on its fulfilled orders' value (order_fulfil accrues the same key when an order
+    # is fulfilled later); a win without an order accrues only once finance verifies it.
+    fulfilled = fulfilled_orders_for_opportunity(opportunity).aggregate(total=Sum("total"))["total"]
+    if fulfilled:
+        _accrue_closed_deal(opportunity, fulfilled, user=user, what="Closed deal (fulfilled orders)")
+    fraud.check_on_commit("opportunity_won", opportunity)
     return opportunity
+
+
+def _accrue_closed_deal(opportunity, base, *, user, what):
+    partner = opportunity.partner
+    agreement = partner.agreement if partner is not None else None
+    if agreement is None or agreement.commission_model != CommissionModel.ON_CLOSE or agreement.commission_rate <= 0:
+        return None
+    entry, _ = ledger.commission_accrue(
+        partner=partner,
+        source=CommissionSource.CLOSED_DEAL,
+        source_ref=f"opportunity:{opportunity.pk}",
+        amount=ledger.percentage(base, agreement.commission_rate),
+        base_amount=base,
+        rate=agreement.commission_rate,
+        actor=user,
+        customer=opportunity.customer,
+        description=f"{what}: {opportunity.name}",
+        currency=opportunity.currency,
+    )
+    return entry
+
+
+@transaction.atomic
+def opportunity_verify_win(*, user, opportunity, reason: str = ""):
+    """Finance verifies a partner's win that has no order (e.g. against the signed contract): only
+    then does its on-close commission accrue, on the won amount. Returns the commission or None."""
+    _require(permissions.can_manage_commissions(user), "Only the parent's finance team verifies wins.")
+    opportunity = _lock_opportunity(opportunity)
+    if opportunity.stage != OpportunityStage.CLOSED_WON or opportunity.partner_id is None:
+        raise ValidationError({"stage": ["Only a partner's won opportunity is verified."]})
+    if live_orders_for_opportunity(opportunity).exists():
+        raise ValidationError({"non_field_errors": ["This win has an order: it accrues when the order is fulfilled."]})
+    audit.record(
+        actor=user, verb="opportunity.win_verified", obj=opportunity, partner=opportunity.partner_id, reason=reason
+    )
+    return _accrue_closed_deal(opportunity, opportunity.amount, user=user, what="Closed deal (verified by finance)")
 
 
 @transaction.atomic

@@ -20,5 +20,6 @@ urlpatterns = [
     path("portal/deals/", include("deals.urls")),
     path("portal/quotes/", include("quotes.urls")),
     path("portal/cases/", include("cases.urls")),
+    path("portal/analytics/", include("analytics.urls")),
     path("portal/", include("partners.urls")),
 ]

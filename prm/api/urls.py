@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("deals.api.urls")),
     path("", include("quotes.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("analytics.api.urls")),
 ]
