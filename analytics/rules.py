@@ -567,74 +567,79 @@ def _domain_of(email: str) -> str:
     return email.rpartition("@")[2].lower().strip() if "@" in (email or "") else ""
 
 
-def _partner_domains(partner_ids=None) -> dict[str, set[int]]:
-    """{email or web domain: partner ids} of partners' people and websites (free mail left out)."""
-    from partners.matching import normalize_domain
-    from partners.models import Membership, Partner
+def _people_domains(partner_ids=None) -> dict[int, set[str]]:
+    """{partner id: email domains of its active people} (free mail left out)."""
+    from partners.models import Membership
 
-    found: dict[str, set[int]] = {}
     memberships = Membership.objects.filter(is_active=True)
-    partners = Partner.objects.all()
     if partner_ids is not None:
-        memberships, partners = memberships.filter(partner_id__in=partner_ids), partners.filter(pk__in=partner_ids)
+        memberships = memberships.filter(partner_id__in=partner_ids)
+    found: dict[int, set[str]] = {}
     for partner_id, email in memberships.values_list("partner_id", "user__email"):
         domain = _domain_of(email)
         if domain and domain not in FREE_MAIL:
-            found.setdefault(domain, set()).add(partner_id)
-    for partner_id, website in partners.values_list("pk", "website"):
-        domain = normalize_domain(website or "")
-        if domain:
-            found.setdefault(domain, set()).add(partner_id)
+            found.setdefault(partner_id, set()).add(domain)
     return found
 
 
-def _related(partner_id, customer_domain, domains, *, others=None):
-    """Evidence that `partner_id`'s people share the customer's domain, or their domain with another partner."""
+def _websites() -> dict[str, int]:
+    """{web domain: partner id} of every partner with a website."""
+    from partners.matching import normalize_domain
+    from partners.models import Partner
+
+    return {
+        normalize_domain(website): pk
+        for pk, website in Partner.objects.exclude(website="").values_list("pk", "website")
+        if normalize_domain(website)
+    }
+
+
+def _matches(domain: str, candidates) -> str | None:
+    return next((c for c in candidates if domain == c or domain.endswith("." + c)), None) if domain else None
+
+
+def _related(partner_id, customer_domain, people, websites):
+    """Evidence that the end customer is on the partner's own domains (its people's or its website),
+    or that the partner's people work on another partner's domain."""
     rows = []
-    own = {d for d, ids in domains.items() if partner_id in ids}
-    if customer_domain and (customer_domain in own or any(customer_domain.endswith("." + d) for d in own)):
-        rows.append({"customer_domain": customer_domain, "partner_people_domain": customer_domain})
-    everyone = others if others is not None else domains
-    for domain in own:
-        shared = sorted(everyone.get(domain, set()) - {partner_id})
-        if shared:
-            rows.append({"domain": domain, "also_used_by_partners": shared})
+    own = set(people.get(partner_id, set())) | {d for d, pk in websites.items() if pk == partner_id}
+    hit = _matches(customer_domain, own)
+    if hit:
+        rows.append({"customer_domain": customer_domain, "partner_domain": hit})
+    for domain in people.get(partner_id, set()):
+        other = websites.get(domain)
+        if other is not None and other != partner_id:
+            rows.append({"people_domain": domain, "website_of_partner": other})
     return rows
 
 
 def _related_check(subject, params):
     from deals.models import DealRegistration
 
+    websites = _websites()
+    people = _people_domains([subject.partner_id])
     if isinstance(subject, DealRegistration):
-        domain = subject.customer_domain
-        mine = _partner_domains([subject.partner_id])
-        own = set(mine)
-        others = _partner_domains() if own else {}
-        rows = _related(subject.partner_id, domain, mine, others=others)
-        return (
-            [_registration_finding(subject, 70, "Related party: the partner's people share a domain.", rows)]
-            if rows
-            else []
-        )
-    domain = subject.customer.domain
-    mine = _partner_domains([subject.partner_id])
-    rows = _related(subject.partner_id, domain, mine, others=_partner_domains() if mine else {})
-    return [_order_finding(subject, 70, "Related party: the partner's people share a domain.", rows)] if rows else []
+        rows = _related(subject.partner_id, subject.customer_domain, people, websites)
+        return [_registration_finding(subject, 70, "Related party: the partner's own domain.", rows)] if rows else []
+    rows = _related(subject.partner_id, subject.customer.domain, people, websites)
+    return [_order_finding(subject, 70, "Related party: the partner's own domain.", rows)] if rows else []
 
 
 def _related_sweep(params, since):
     from deals.models import DealRegistration
 
-    domains = _partner_domains()
+    websites, people = _websites(), _people_domains()
+    domains = set(websites) | {d for ds in people.values() for d in ds}
     if not domains:
         return
-    suspects = DealRegistration.objects.filter(submitted_at__gte=since).filter(
-        Q(domain_key__in=[d.partition(".")[0] for d in domains]) | Q(customer_domain__in=list(domains))
-    )
+    from partners.matching import registrable_domain
+
+    keys = {registrable_domain(d) for d in domains}
+    suspects = DealRegistration.objects.filter(submitted_at__gte=since, domain_key__in=sorted(keys))
     for registration in suspects.select_related("opportunity").iterator(chunk_size=2000):
-        rows = _related(registration.partner_id, registration.customer_domain, domains)
-        if any("customer_domain" in r for r in rows):
-            yield _registration_finding(registration, 70, "Related party: the partner's people share a domain.", rows)
+        rows = _related(registration.partner_id, registration.customer_domain, people, websites)
+        if rows:
+            yield _registration_finding(registration, 70, "Related party: the partner's own domain.", rows)
 
 
 register(
@@ -734,6 +739,10 @@ register(
 # 8. Velocity: too many registrations per hour, near-identical names --------------------------------------------
 
 
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.replace(" ", ""), b.replace(" ", "")).ratio()
+
+
 def _velocity(partner_id, partner_name, params, now):
     from deals.models import DealRegistration
 
@@ -744,9 +753,7 @@ def _velocity(partner_id, partner_name, params, now):
     seen = []
     for pk, name, normalized in names:
         for other_pk, other_name, other_normalized in seen:
-            if normalized != other_normalized and difflib.SequenceMatcher(
-                None, normalized, other_normalized
-            ).ratio() >= float(params["similarity"]):
+            if name != other_name and _similarity(normalized, other_normalized) >= float(params["similarity"]):
                 similar.append({"registration": pk, "name": name, "like": other_pk, "like_name": other_name})
                 break
         seen.append((pk, name, normalized))
