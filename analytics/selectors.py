@@ -98,7 +98,7 @@ def derived(values: dict) -> dict:
 def _sums(queryset, *keys) -> dict:
     """{(keys…, metric): value} summed over the rows."""
     rows = queryset.values(*keys, "metric").annotate(v=Sum("value")).order_by()
-    return {tuple(r[k] for k in keys) + (r["metric"],): r["v"] for r in rows}
+    return {tuple(r[k] for k in keys) + (r["metric"],): Decimal(r["v"]).quantize(CENT) for r in rows}
 
 
 def _per(sums: dict, index: int = 0) -> dict:
