@@ -1,9 +1,11 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.throttling import AnonRateThrottle
 
 from .base import ErrorSerializer, ValidationErrorSerializer
+from .errors import error_response
 
 
 class TokenView(ObtainAuthToken):
@@ -22,4 +24,13 @@ class TokenView(ObtainAuthToken):
         },
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # django-axes marks the request it authenticated (here DRF's wrapper, which its
+            # middleware never sees): a locked-out username and address answer 429, as on the portal.
+            if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
+                return error_response(
+                    "Too many failed attempts; try again later.", "locked_out", status.HTTP_429_TOO_MANY_REQUESTS
+                )
+            raise
