@@ -1,6 +1,6 @@
 """Reads of analytics: the partner scorecard, the parent's channel view, the fraud queue, security
 signals and the audit browser. Figures come from the Fact table (never the raw domain tables),
-read through `Fact.objects.for_user`; the "needs your action" lists and a rep's own figures read
+read through its scoped manager; the "needs your action" lists and a rep's own figures read
 the domain's scoped querysets, limited to a few rows."""
 
 import datetime

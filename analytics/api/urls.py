@@ -1,6 +1,5 @@
 """This app's REST routes, included under /api/v1/ by prm/api/urls.py."""
 
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -9,5 +8,6 @@ router = SimpleRouter()
 router.register("scorecards", views.ScorecardViewSet, basename="scorecard")
 router.register("fraud-alerts", views.FraudAlertViewSet, basename="fraud-alert")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("channel-metrics", views.ChannelMetricsViewSet, basename="channel-metrics")
 
-urlpatterns = [path("channel-metrics/", views.ChannelMetricsView.as_view(), name="channel-metrics"), *router.urls]
+urlpatterns = router.urls

@@ -5,18 +5,25 @@
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from partners.access import actor_of
 from partners.agreement import BusinessModel
 from partners.models import AuditEvent, Partner
-from prm.api.base import ERRORS_READ, ERRORS_WRITE, ErrorSerializer, ScopedReadOnlyViewSet, scoped_choices
+from prm.api.base import (
+    ERRORS_READ,
+    ERRORS_WRITE,
+    ErrorSerializer,
+    ScopedReadOnlyViewSet,
+    ScopedViewSetMixin,
+    scoped_choices,
+)
 
 from .. import permissions, selectors, services
-from ..models import AlertStatus, FraudAlert
+from ..models import AlertStatus, Fact, FraudAlert
 from ..selectors import PERIODS
 from . import serializers as s
 
@@ -51,9 +58,14 @@ class ScorecardViewSet(ScopedReadOnlyViewSet):
         return Response(s.ScorecardSerializer(selectors.scorecard(user=request.user, partner=partner)).data)
 
 
-class ChannelMetricsView(APIView):
+class ChannelMetricsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     """The parent's channel view: channel against direct, partners ranked, business models,
-    products by partner, lead routing and the funnel. Channel managers: their partners only."""
+    products by partner, lead routing and the funnel. Channel managers: their partners only.
+    Read from the facts the caller sees, through the selector."""
+
+    model = Fact
+    serializer_class = s.ChannelMetricsSerializer
+    pagination_class = None
 
     @extend_schema(
         parameters=[
@@ -68,7 +80,7 @@ class ChannelMetricsView(APIView):
             403: OpenApiResponse(ErrorSerializer, description="Parent staff only."),
         },
     )
-    def get(self, request):
+    def list(self, request):
         if not permissions.can_see_channel(request.user):
             raise PermissionDenied("The channel view is for the parent's staff.")
         params = request.query_params
