@@ -145,7 +145,7 @@ def generate(*, partners: int, registrations: int, orders: int, customers: int):
                      WHEN s IN ('won','lost','expired') THEN c + interval '92 days' END,
                 CASE WHEN s NOT IN ('draft','submitted') THEN c + interval '2 days' END
             FROM (SELECT i, {statuses} AS s, now() - (i % 365) * interval '1 day' - (i % 1440) * interval '1 minute' AS c
-                  FROM generate_series(1, {registrations}) AS i) AS g"""
+                  FROM generate_series(1::bigint, {registrations}) AS i) AS g"""
         )
         say("generating opportunities…")
         cursor.execute(
