@@ -186,3 +186,17 @@ def test_a_win_accrues_on_the_fulfilled_orders_value(parent_admin, finance):
     )
     opportunity.refresh_from_db()
     assert opportunity.stage == "closed_won" and entry.source_ref == f"opportunity:{opportunity.pk}"
+
+
+def test_finance_verifies_a_win_in_the_admin(parent_admin, finance):
+    partner = PartnerFactory(business_model=BusinessModel.DUAL)
+    rep = partner_user(partner, PartnerRole.REP)
+    registration = registration_of(rep, name="Admin Verified Inc", domain="adminverified.example", value="10000.00")
+    deals.deal_registration_approve(user=parent_admin, registration=registration)
+    opportunity = Opportunity.objects.get(registration=registration)
+    deals.opportunity_mark_won(user=rep, opportunity=opportunity, amount=Decimal("20000.00"))
+    client = Client()
+    client.force_login(finance)
+    client.post("/admin/deals/opportunity/", {"action": "verify_win", "_selected_action": [opportunity.pk]})
+    entry = Commission.objects.get(partner=partner, source="closed_deal")
+    assert entry.amount == Decimal("1600.00") and entry.base_amount == Decimal("20000.00")
