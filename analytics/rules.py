@@ -233,10 +233,9 @@ def _idle_partner(partner_id, partner_name, params, day):
 
 
 def _hoarding_check(registration, params):
-    day = timezone.now().date()
-    return _reregistration(registration, params) + _idle_partner(
-        registration.partner_id, registration.partner.name, params, day
-    )
+    # A submission can be a re-registration; idle registrations and repeated extensions build up
+    # over time, so the nightly sweep finds those.
+    return _reregistration(registration, params)
 
 
 def _hoarding_sweep(params, since):

@@ -12,6 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from partners.access import actor_of
+from partners.agreement import BusinessModel
 from partners.models import AuditEvent, Partner, ProductLine
 
 from .facts import METRICS, month_of
@@ -20,6 +21,7 @@ from .permissions import can_monitor_security
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+PAGE_ROWS = 25
 
 
 @dataclass
@@ -31,8 +33,17 @@ class Table:
     columns: list  # [(field, label)]
     rows: list = field(default_factory=list)  # [dict]
 
-    def as_lists(self):
-        return [[row.get(name, "") for name, _ in self.columns] for row in self.rows]
+    def as_lists(self, rows=None):
+        return [[row.get(name, "") for name, _ in self.columns] for row in (self.rows if rows is None else rows)]
+
+    @property
+    def page_rows(self):
+        """What a page shows; the CSV and the API have every row."""
+        return self.as_lists(self.rows[:PAGE_ROWS])
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.rows) > PAGE_ROWS
 
 
 # Periods ----------------------------------------------------------------------------------------
@@ -97,8 +108,8 @@ def derived(values: dict) -> dict:
 
 def _sums(queryset, *keys) -> dict:
     """{(keys…, metric): value} summed over the rows."""
-    rows = queryset.values(*keys, "metric").annotate(v=Sum("value")).order_by()
-    return {tuple(r[k] for k in keys) + (r["metric"],): Decimal(r["v"]).quantize(CENT) for r in rows}
+    rows = queryset.values(*keys, "metric").annotate(v=Sum("value")).order_by().values_list(*keys, "metric", "v")
+    return {row[:-1]: Decimal(row[-1]).quantize(CENT) for row in rows}
 
 
 def _per(sums: dict, index: int = 0) -> dict:
@@ -349,16 +360,18 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
     """Channel against direct, partners ranked, products by partner, business models compared, lead
     routing and the funnel, for the partners the caller sees and the chosen period."""
     first, last = period_bounds(period)
+    # Labels resolved once: get_FOO_display() re-translates its choices on every call.
+    model_labels = {value: str(label) for value, label in BusinessModel.choices}
     partners = {
         p.pk: p for p in channel_partners(user=user, tier=tier, business_model=business_model, territory=territory)
     }
-    facts = (
-        Fact.objects.for_user(user)
-        .filter(grain=Grain.MONTH, period__gte=first, period__lte=last)
-        .filter(Q(partner__in=sorted(partners)) | Q(partner__isnull=True))
-    )
+    facts = Fact.objects.for_user(user).filter(grain=Grain.MONTH, period__gte=first, period__lte=last)
+    if tier or business_model or territory:
+        # The scope already limits a channel manager to their partners; filters narrow further.
+        facts = facts.filter(Q(partner__in=sorted(partners)) | Q(partner__isnull=True))
     flows = [code for code, m in METRICS.items() if m.kind == "flow"]
     per_partner = _per(_sums(facts.filter(metric__in=flows).exclude(metric="product_revenue"), "partner_id"))
+    per_partner = {pk: values for pk, values in per_partner.items() if pk is None or pk in partners}
     direct = derived(per_partner.pop(None, {}))
     channel_total = {}
     for values in per_partner.values():
@@ -389,7 +402,7 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
                 "partner": partner.name,
                 "partner_id": partner.pk,
                 "tier": str(partner.tier or "—"),
-                "business_model": partner.get_business_model_display(),
+                "business_model": model_labels[partner.business_model],
             }
         )
     ranked.rows.sort(key=lambda r: (-(r["won_amount"] or 0), r["partner"]))
@@ -407,7 +420,7 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
     )
     grouped = {}
     for pk, partner in partners.items():
-        entry = grouped.setdefault(partner.get_business_model_display(), {"n": 0, "values": {}})
+        entry = grouped.setdefault(model_labels[partner.business_model], {"n": 0, "values": {}})
         entry["n"] += 1
         for code, value in per_partner.get(pk, {}).items():
             entry["values"][code] = entry["values"].get(code, ZERO) + value
