@@ -393,9 +393,10 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
     for name, figures in (("Channel", channel_figures), ("Direct", direct)):
         compare.rows.append({"seller": name} | {k: figures.get(k) for k, _ in compare.columns[1:]})
 
+    figures_of = {pk: derived(per_partner.get(pk, {})) for pk in partners}
     ranked = Table("partners", "Partners ranked", RANK_COLUMNS)
     for pk, partner in partners.items():
-        figures = derived(per_partner.get(pk, {}))
+        figures = figures_of[pk]
         ranked.rows.append(
             {k: figures.get(k) for k, _ in RANK_COLUMNS}
             | {
@@ -444,7 +445,7 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
         ],
     )
     for pk, partner in partners.items():
-        figures = derived(per_partner.get(pk, {}))
+        figures = figures_of[pk]
         if figures["leads_offered"]:
             routing.rows.append({"partner": partner.name} | {k: figures.get(k) for k, _ in routing.columns[1:]})
 
