@@ -1,6 +1,7 @@
 """Security signals from every request: refusals (403) and misses (404) of signed-in people, and
 API tokens used from an address their user never called from before."""
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from .models import SecurityEvent, SecurityKind, TokenAddress
@@ -40,7 +41,9 @@ def record(*, kind, user, ip=None, path="", rows=0):
 
 
 def _token_address(user, ip, path):
-    if TokenAddress.objects.filter(user=user, ip_address=ip).exists():
+    known = f"analytics:token-address:{user.pk}:{ip}"
+    if cache.get(known) or TokenAddress.objects.filter(user=user, ip_address=ip).exists():
+        cache.set(known, True, timeout=3600)
         return
     first = not TokenAddress.objects.filter(user=user).exists()
     try:
