@@ -92,11 +92,16 @@ def _ratio(numerator, denominator, scale=100):
     return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal("0.1"))
 
 
+# Figures that are numbers of things, shown without decimals.
+COUNT_METRICS = [code for code, m in METRICS.items() if not m.money and code != "lead_accept_hours"]
+
+
 def derived(values: dict) -> dict:
     """Rates from the additive facts of one seller and period."""
     v = {code: values.get(code, ZERO) for code in METRICS} | values
     closed = v["won_count"] + v["lost_count"]
-    return v | {
+    counts = {code: int(v[code]) for code in COUNT_METRICS if code in v}
+    return v | counts | {
         "win_rate": _ratio(v["won_count"], closed),
         "avg_deal": (v["won_amount"] / v["won_count"]).quantize(CENT) if v["won_count"] else None,
         "lead_acceptance": _ratio(v["leads_accepted"], v["leads_offered"]),
