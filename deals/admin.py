@@ -292,6 +292,15 @@ class OpportunityAdmin(ActionsOnlyAdmin):
     def has_add_permission(self, request):
         return False  # Created by registrations, leads, or in the portal/API (services set the flow).
 
+    service_arg = "opportunity"
+    actions = ["verify_win"]
+
+    @admin.action(description="Verify the selected wins (no order): accrue their commission")
+    def verify_win(self, request, queryset):
+        _bulk(
+            self, request, queryset, services.opportunity_verify_win, "verified", reason="Verified by finance in admin."
+        )
+
 
 @admin.register(Commission)
 class CommissionAdmin(ActionsOnlyAdmin):

@@ -12,9 +12,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from analytics import fraud
 from partners import audit, branding, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
@@ -28,6 +29,7 @@ from partners.models import (
 )
 from prm.security import bounds
 from prm.security.ratelimit import RateLimited
+from quotes.links import fulfilled_orders_for_opportunity, live_orders_for_opportunity
 from quotes.models import Product
 
 from . import permissions
@@ -728,6 +730,7 @@ def deal_registration_submit(*, user, registration: DealRegistration) -> DealReg
         obj=registration,
         changes={"status": [before, registration.status], "has_conflict": [None, registration.has_conflict]},
     )
+    fraud.check_on_commit("registration_submitted", registration)
     return registration
 
 
@@ -1426,7 +1429,15 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
         _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
     if opportunity.customer_id is None and opportunity.partner_id and opportunity.prospect_name:
         _customer_for_won_prospect(opportunity, user=user)
-    _accrue_win(opportunity, user=user)
+    # A partner's win accrues on its fulfilled orders' value (fulfilment accrues the same key when an
+    # order is fulfilled later); a partner's win without an order accrues only once finance verifies
+    # it. The parent closing a partner's opportunity itself (a referral it worked) is its own proof.
+    fulfilled = fulfilled_orders_for_opportunity(opportunity).aggregate(total=Sum("total"))["total"]
+    if fulfilled:
+        _accrue_win(opportunity, base=fulfilled, user=user, what="Closed deal (fulfilled orders)")
+    elif actor_of(user).is_parent:
+        _accrue_win(opportunity, user=user)
+    fraud.check_on_commit("opportunity_won", opportunity)
     return opportunity
 
 
@@ -1472,33 +1483,36 @@ def _customer_for_won_prospect(opportunity, *, user):
     opportunity.save(update_fields=["customer", "updated_at"])
 
 
-def _accrue_win(opportunity, *, user=None):
-    """One sale, one commission, keyed on the opportunity whichever path won it (a manual close or
-    an order's fulfilment): a percentage of the won amount when the agreement pays on close; the
-    referral fee when it pays on referral and no approved registration paid it already."""
+def _accrue_win(opportunity, *, base=None, user=None, what="Closed deal"):
+    """One sale, one commission, keyed on the opportunity whichever path won it (a close, an order's
+    fulfilment, finance's verification): a percentage of `base` (default: the won amount) when the
+    agreement pays on close; the referral fee when it pays on referral and no approved registration
+    paid it already."""
+    base = opportunity.amount if base is None else base
     partner = opportunity.partner
     if partner is None:
         return None
     agreement = partner.agreement
     if agreement.commission_model == CommissionModel.ON_CLOSE and agreement.commission_rate > 0:
-        return ledger.commission_accrue(
+        entry, _ = ledger.commission_accrue(
             partner=partner,
             source=CommissionSource.CLOSED_DEAL,
             source_ref=f"opportunity:{opportunity.pk}",
-            amount=ledger.percentage(opportunity.amount, agreement.commission_rate),
-            base_amount=opportunity.amount,
+            amount=ledger.percentage(base, agreement.commission_rate),
+            base_amount=base,
             rate=agreement.commission_rate,
             actor=user,
             customer=opportunity.customer,
-            description=f"Closed deal: {opportunity.name}",
+            description=f"{what}: {opportunity.name}",
             currency=opportunity.currency,
         )
+        return entry
     if (
         agreement.commission_model == CommissionModel.ON_REFERRAL
         and agreement.referral_fee > 0
         and opportunity.registration_id is None
     ):
-        return ledger.commission_accrue(
+        entry, _ = ledger.commission_accrue(
             partner=partner,
             source=CommissionSource.REFERRAL,
             source_ref=f"opportunity:{opportunity.pk}",
@@ -1508,6 +1522,7 @@ def _accrue_win(opportunity, *, user=None):
             description=f"Referral fee: {opportunity.name}",
             currency=opportunity.currency,
         )
+        return entry
     return None
 
 
@@ -1564,8 +1579,25 @@ def opportunity_win_by_order(*, order) -> Opportunity:
         if opportunity.registration_id:
             _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=None)
     if opportunity.stage == OpportunityStage.CLOSED_WON:
-        _accrue_win(opportunity)
+        fulfilled = fulfilled_orders_for_opportunity(opportunity).aggregate(total=Sum("total"))["total"]
+        _accrue_win(opportunity, base=fulfilled or None, what="Closed deal (fulfilled orders)")
     return opportunity
+
+
+@transaction.atomic
+def opportunity_verify_win(*, user, opportunity, reason: str = ""):
+    """Finance verifies a partner's win that has no order (e.g. against the signed contract): only
+    then does its on-close commission accrue, on the won amount. Returns the commission or None."""
+    _require(permissions.can_manage_commissions(user), "Only the parent's finance team verifies wins.")
+    opportunity = _lock_opportunity(opportunity)
+    if opportunity.stage != OpportunityStage.CLOSED_WON or opportunity.partner_id is None:
+        raise ValidationError({"stage": ["Only a partner's won opportunity is verified."]})
+    if live_orders_for_opportunity(opportunity).exists():
+        raise ValidationError({"non_field_errors": ["This win has an order: it accrues when the order is fulfilled."]})
+    audit.record(
+        actor=user, verb="opportunity.win_verified", obj=opportunity, partner=opportunity.partner_id, reason=reason
+    )
+    return _accrue_win(opportunity, user=user, what="Closed deal (verified by finance)")
 
 
 @transaction.atomic

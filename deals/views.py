@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from analytics.holds import PayoutHeld
 from partners import ledger
 from partners.access import actor_of
 from partners.models import CommissionStatus, Partner
@@ -387,6 +388,8 @@ def commission_action(request, pk, verb):
     try:
         func(user=request.user, commission=entry, **{n: request.POST.get(n, "") for n in names})
         messages.success(request, "Commission updated.")
+    except PayoutHeld as exc:
+        return render(request, "analytics/payout_held.html", {"reason": str(exc), "commission": entry}, status=403)
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
     return redirect("deals:commission-list")

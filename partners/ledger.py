@@ -80,6 +80,10 @@ def commission_transition(*, user, commission: Commission, status: str, reason: 
         )
     if status == CommissionStatus.REVERSED and not reason:
         raise ValidationError({"reason": ["Say why the commission is reversed."]})
+    if status == CommissionStatus.PAID:
+        from analytics.holds import ensure_payable
+
+        ensure_payable(partner_id=entry.partner_id, subject=entry)
     before = entry.status
     entry.status = status
     now = timezone.now()
@@ -98,6 +102,10 @@ def commission_transition(*, user, commission: Commission, status: str, reason: 
         changes={"status": [before, status]},
         reason=reason,
     )
+    if status == CommissionStatus.APPROVED:
+        from analytics import fraud
+
+        fraud.check_on_commit("commission_due", entry)
     return entry
 
 

@@ -25,5 +25,6 @@ urlpatterns = [
     path("portal/cases/", include("cases.urls")),
     path("portal/renewals/", include("renewals.urls")),
     path("portal/marketing/", include("mdf.urls")),
+    path("portal/analytics/", include("analytics.urls")),
     path("portal/", include("partners.urls")),
 ]

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from analytics import fraud
 from partners import audit
 from partners import services as partner_services
 from partners.access import actor_of
@@ -863,6 +864,7 @@ def order_submit(*, user, order) -> Order:
     order.review_reasons = [f"{r['rule']}: {' '.join(r['messages'])}" for r in review]
     _move_order(user=user, order=order, status=OrderStatus.SUBMITTED, submitted_at=timezone.now())
     _tell_opportunity(user=user, order=order)
+    fraud.check_on_commit("order_placed", order)
     if review:
         return _move_order(user=user, order=order, status=OrderStatus.IN_REVIEW, reason="; ".join(order.review_reasons))
     if _auto_approve():

@@ -353,6 +353,16 @@ class OpportunityViewSet(ActorContextMixin, ScopedViewSet):
         services.opportunity_mark_won(user=request.user, opportunity=opportunity, **data.validated_data)
         return self._out(opportunity)
 
+    @extend_schema(request=s.ReasonSerializer, responses={200: s.OpportunitySerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"], url_path="verify-win")
+    def verify_win(self, request, pk=None):
+        """Finance verifies a won deal without an order: its on-close commission accrues now."""
+        opportunity = self.get_object()
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.opportunity_verify_win(user=request.user, opportunity=opportunity, **data.validated_data)
+        return self._out(opportunity)
+
     @extend_schema(request=s.RequiredReasonSerializer, responses={200: s.OpportunitySerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"], url_path="mark-lost")
     def mark_lost(self, request, pk=None):

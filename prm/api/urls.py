@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("cases.api.urls")),
     path("", include("renewals.api.urls")),
     path("", include("mdf.api.urls")),
+    path("", include("analytics.api.urls")),
 ]

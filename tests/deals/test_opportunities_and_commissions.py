@@ -50,7 +50,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("business_model", BUSINESS_MODELS)
-def test_each_business_model_flow_owner_and_commission(business_model, sales):
+def test_each_business_model_flow_owner_and_commission(business_model, sales, finance):
     flow, closer, on_approval, on_close = EXPECTED[business_model]
     partner, rep, opportunity = approved_opportunity(business_model, sales)
     assert opportunity.flow == flow and opportunity.managed_by == closer
@@ -69,8 +69,13 @@ def test_each_business_model_flow_owner_and_commission(business_model, sales):
     assert (
         opportunity.registration.__class__.objects.get(pk=opportunity.registration_id).status == RegistrationStatus.WON
     )
+    # A win without an order accrues only once finance verifies it.
     closed = Commission.objects.filter(partner=partner, source="closed_deal")
+    assert not closed.exists()
     if on_close:
+        assert api_as(actor).post(f"{OPP}{opportunity.pk}/verify-win/", {}).status_code == 403
+        response = api_as(finance).post(f"{OPP}{opportunity.pk}/verify-win/", {"reason": "Contract seen"})
+        assert response.status_code == 200, response.json()
         [entry] = closed
         assert entry.amount == on_close and entry.base_amount == Decimal("20000.00")
     else:
@@ -79,9 +84,10 @@ def test_each_business_model_flow_owner_and_commission(business_model, sales):
     assert api_as(partner_user(partner, PartnerRole.ADMIN)).get(f"{OPP}{opportunity.pk}/").status_code == 200
 
 
-def test_on_close_commission_is_half_up_to_cents(sales):
+def test_on_close_commission_is_half_up_to_cents(sales, finance):
     _, _, opportunity = approved_opportunity(BusinessModel.DUAL, sales, commission_rate=Decimal("7.50"))
     services.opportunity_mark_won(user=opportunity.owner, opportunity=opportunity, amount=Decimal("333.33"))
+    services.opportunity_verify_win(user=finance, opportunity=opportunity)
     assert Commission.objects.get(source="closed_deal").amount == Decimal("25.00")  # 24.99975 -> 25.00
 
 

@@ -1,0 +1,809 @@
+"""The fraud rules. Each is registered with its events, its default thresholds (editable in the
+admin as FraudRule.thresholds), an event check over one subject and a set-based sweep. Every
+check reads through indexed columns of one partner or one customer, so it stays fast at scale.
+
+To add a rule (e.g. the MDF rules, on the "claim_submitted" event), register one more Rule."""
+
+import datetime
+import difflib
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from .fraud import Finding, Rule, register, subject_key
+
+# Mail providers whose domain says nothing about who a person works for.
+FREE_MAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "proton.me"}
+
+
+def _money(value) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
+def _registration_finding(registration, score, summary, evidence):
+    keys = [f"deal-registration:{registration.pk}"]
+    opportunity_id = getattr(getattr(registration, "opportunity", None), "pk", None)
+    if opportunity_id:
+        keys.append(f"opportunity:{opportunity_id}")
+    return Finding(
+        partner_id=registration.partner_id,
+        subject_key=subject_key(registration),
+        subject_repr=f"Registration #{registration.pk}: {registration.customer_name}",
+        score=score,
+        summary=summary,
+        evidence=evidence,
+        hold_keys=keys,
+    )
+
+
+def _partner_finding(partner_id, name, day, score, summary, evidence):
+    return Finding(
+        partner_id=partner_id,
+        subject_key=f"partners.partner:{partner_id}@{day.isoformat()}",
+        subject_repr=f"{name} ({day.isoformat()})",
+        score=score,
+        summary=summary,
+        evidence=evidence,
+        hold_keys=[""],
+    )
+
+
+# 1. Duplicate or near-duplicate registrations and customers across partners (the deal matcher) -----------
+
+
+def _conflicts(registration_ids):
+    from deals.models import RegistrationConflict
+
+    return (
+        RegistrationConflict.objects.filter(registration_id__in=registration_ids)
+        .select_related("registration", "conflicting_registration__partner", "conflicting_customer__owner_partner")
+        .order_by("registration_id", "id")
+    )
+
+
+def _duplicate_findings(conflicts, params):
+    by_registration = {}
+    for c in conflicts:
+        other_partner = None
+        if c.kind == "registration" and c.conflicting_registration_id:
+            other_partner = c.conflicting_registration.partner
+            row = {
+                "registration": c.conflicting_registration_id,
+                "partner": other_partner.name,
+                "customer": c.conflicting_registration.customer_name,
+                "reasons": c.reasons,
+            }
+        elif c.kind == "customer" and c.conflicting_customer_id and c.conflicting_customer.owner_partner_id:
+            other_partner = c.conflicting_customer.owner_partner
+            row = {"customer": c.conflicting_customer_id, "owner": other_partner.name, "reasons": c.reasons}
+        else:
+            continue
+        by_registration.setdefault(c.registration_id, (c.registration, []))[1].append(row)
+    for registration, rows in by_registration.values():
+        if len(rows) >= params["min_matches"]:
+            score = min(55 + 15 * len(rows), 95)
+            yield _registration_finding(
+                registration,
+                score,
+                f"Registered a deal another partner already holds ({len(rows)} match(es)).",
+                rows,
+            )
+
+
+def _duplicate_check(registration, params):
+    return list(_duplicate_findings(_conflicts([registration.pk]), params))
+
+
+def _duplicate_sweep(params, since):
+    from deals.models import OPEN_REGISTRATION_STATUSES, RegistrationConflict
+
+    conflicts = (
+        RegistrationConflict.objects.filter(
+            created_at__gte=since,
+            registration__status__in=OPEN_REGISTRATION_STATUSES,
+            kind__in=["registration", "customer"],
+        )
+        .select_related("registration", "conflicting_registration__partner", "conflicting_customer__owner_partner")
+        .order_by("registration_id", "id")
+    )
+    return _duplicate_findings(conflicts.iterator(chunk_size=2000), params)
+
+
+register(
+    Rule(
+        code="duplicate_registration",
+        name="Duplicate registration across partners",
+        description="A registration matches another partner's open registration or a customer another partner owns.",
+        events=("registration_submitted",),
+        defaults={"min_matches": 1, "sweep_days": 30},
+        check=_duplicate_check,
+        sweep=_duplicate_sweep,
+    )
+)
+
+
+# 2. Registering the parent's own customers or open direct opportunities -------------------------------------
+
+
+def _parent_findings(conflicts):
+    by_registration = {}
+    for c in conflicts:
+        if c.kind == "opportunity":
+            row = {"direct_opportunity": c.conflicting_opportunity_id, "detail": c.detail, "reasons": c.reasons}
+        elif c.kind == "customer" and c.conflicting_customer_id and not c.conflicting_customer.owner_partner_id:
+            row = {"parent_customer": c.conflicting_customer_id, "detail": c.detail, "reasons": c.reasons}
+        else:
+            continue
+        by_registration.setdefault(c.registration_id, (c.registration, []))[1].append(row)
+    for registration, rows in by_registration.values():
+        direct = any("direct_opportunity" in r for r in rows)
+        yield _registration_finding(
+            registration,
+            80 if direct else 65,
+            "Registered the parent's own " + ("open opportunity." if direct else "customer."),
+            rows,
+        )
+
+
+def _parent_check(registration, params):
+    return list(_parent_findings(_conflicts([registration.pk])))
+
+
+def _parent_sweep(params, since):
+    from deals.models import OPEN_REGISTRATION_STATUSES, RegistrationConflict
+
+    conflicts = (
+        RegistrationConflict.objects.filter(
+            created_at__gte=since,
+            registration__status__in=OPEN_REGISTRATION_STATUSES,
+            kind__in=["opportunity", "customer"],
+        )
+        .select_related("registration", "conflicting_customer")
+        .order_by("registration_id", "id")
+    )
+    return _parent_findings(conflicts.iterator(chunk_size=2000))
+
+
+register(
+    Rule(
+        code="parent_customer_registration",
+        name="Registration of the parent's own business",
+        description="A registration matches one of the parent's open direct opportunities or customers.",
+        events=("registration_submitted",),
+        defaults={"sweep_days": 30},
+        check=_parent_check,
+        sweep=_parent_sweep,
+    )
+)
+
+
+# 3. Deal hoarding: idle approved registrations, repeated extensions, re-registration after expiry -----------
+
+
+def _reregistration(registration, params):
+    from deals.models import DealRegistration
+
+    if registration.submitted_at is None:
+        return []
+    window_start = registration.submitted_at - datetime.timedelta(days=params["reregister_days"])
+    expired = list(
+        DealRegistration.objects.for_partner(registration.partner_id)
+        .filter(
+            customer_country=registration.customer_country,
+            normalized_name=registration.normalized_name,
+            status="expired",
+            updated_at__gte=window_start,
+            updated_at__lte=registration.submitted_at,
+        )
+        .exclude(pk=registration.pk)
+        .values("pk", "customer_name", "protected_until", "updated_at")[:10]
+    )
+    if not expired:
+        return []
+    rows = [
+        {"expired_registration": e["pk"], "customer": e["customer_name"], "expired": str(e["updated_at"])}
+        for e in expired
+    ]
+    return [_registration_finding(registration, 60, "Re-registered a deal soon after its protection expired.", rows)]
+
+
+def _idle_partner(partner_id, partner_name, params, day):
+    from deals.models import DealRegistration
+
+    idle_since = timezone.now() - datetime.timedelta(days=params["idle_days"])
+    idle = list(
+        DealRegistration.objects.for_partner(partner_id)
+        .filter(status="approved", approved_at__lt=idle_since, opportunity__updated_at__lt=idle_since)
+        .values("pk", "customer_name", "approved_at")[: params["idle_count"] + 20]
+    )
+    if len(idle) < params["idle_count"]:
+        return []
+    rows = [{"registration": r["pk"], "customer": r["customer_name"], "approved": str(r["approved_at"])} for r in idle]
+    return [
+        _partner_finding(
+            partner_id,
+            partner_name,
+            day,
+            min(40 + len(idle), 90),
+            f"{len(idle)} approved registrations untouched for {params['idle_days']} days.",
+            rows,
+        )
+    ]
+
+
+def _hoarding_check(registration, params):
+    # A submission can be a re-registration; idle registrations and repeated extensions build up
+    # over time, so the nightly sweep finds those.
+    return _reregistration(registration, params)
+
+
+def _hoarding_sweep(params, since):
+    from deals.models import MAX_EXTENSIONS, DealRegistration, RegistrationExtension
+
+    day = timezone.now().date()
+    idle_since = timezone.now() - datetime.timedelta(days=params["idle_days"])
+    idle_counts = (
+        DealRegistration.objects.filter(
+            status="approved", approved_at__lt=idle_since, opportunity__updated_at__lt=idle_since
+        )
+        .values("partner_id", "partner__name")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=params["idle_count"])
+        .order_by()
+    )
+    for row in idle_counts:
+        yield from _idle_partner(row["partner_id"], row["partner__name"], params, day)
+    extended = (
+        RegistrationExtension.objects.filter(requested_at__gte=since)
+        .values("registration_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=min(params["extensions"], MAX_EXTENSIONS))
+        .order_by()
+    )
+    ids = [row["registration_id"] for row in extended]
+    for registration in DealRegistration.objects.filter(pk__in=ids, status="approved").select_related("opportunity"):
+        yield _registration_finding(
+            registration,
+            50,
+            "Protection extended again and again without progress.",
+            [{"registration": registration.pk, "extensions": params["extensions"]}],
+        )
+    reregistered = DealRegistration.objects.filter(
+        submitted_at__gte=since, status__in=["submitted", "approved"]
+    ).filter(
+        Q(
+            normalized_name__in=DealRegistration.objects.filter(status="expired", updated_at__gte=since).values(
+                "normalized_name"
+            )
+        )
+    )
+    for registration in reregistered.select_related("partner").iterator(chunk_size=2000):
+        yield from _reregistration(registration, params)
+
+
+register(
+    Rule(
+        code="deal_hoarding",
+        name="Deal hoarding",
+        description="Many approved but idle registrations, repeated extensions, or re-registration soon after expiry.",
+        events=("registration_submitted",),
+        defaults={"idle_days": 45, "idle_count": 10, "extensions": 2, "reregister_days": 30, "sweep_days": 30},
+        check=_hoarding_check,
+        sweep=_hoarding_sweep,
+    )
+)
+
+
+# 4. Win without an order, or a won amount far above the registered value -----------------------------------
+
+
+def _opportunity_finding(opportunity, score, summary, evidence):
+    return Finding(
+        partner_id=opportunity.partner_id,
+        subject_key=subject_key(opportunity),
+        subject_repr=f"Opportunity #{opportunity.pk}: {opportunity.name}",
+        score=score,
+        summary=summary,
+        evidence=evidence,
+        hold_keys=[f"opportunity:{opportunity.pk}"],
+    )
+
+
+def _no_order_finding(opportunity, params):
+    big = opportunity.amount >= Decimal(str(params["min_amount"])) * 10
+    return _opportunity_finding(
+        opportunity,
+        75 if big else 50,
+        f"Marked won at {_money(opportunity.amount)} {opportunity.currency} with no order behind it.",
+        [{"opportunity": opportunity.pk, "amount": str(opportunity.amount), "closed_at": str(opportunity.closed_at)}],
+    )
+
+
+def _win_without_order_check(opportunity, params):
+    from quotes.links import live_orders_for_opportunity
+
+    if opportunity.partner_id is None or opportunity.stage != "closed_won":
+        return []
+    if opportunity.amount < Decimal(str(params["min_amount"])) or live_orders_for_opportunity(opportunity).exists():
+        return []
+    return [_no_order_finding(opportunity, params)]
+
+
+def _win_without_order_sweep(params, since):
+    from deals.models import Opportunity
+    from quotes.models import LIVE_ORDER_STATUSES, Order
+
+    refs = set(
+        Order.objects.filter(status__in=LIVE_ORDER_STATUSES, quote__opportunity_ref__startswith="opportunity:")
+        .values_list("quote__opportunity_ref", flat=True)
+        .distinct()
+    )
+    wins = Opportunity.objects.filter(
+        stage="closed_won", closed_at__gte=since, partner__isnull=False, amount__gte=Decimal(str(params["min_amount"]))
+    )
+    for opportunity in wins.iterator(chunk_size=2000):
+        if f"opportunity:{opportunity.pk}" not in refs:
+            yield _no_order_finding(opportunity, params)
+
+
+register(
+    Rule(
+        code="win_without_order",
+        name="Win without an order",
+        description="A partner's opportunity is marked won above a minimum amount with no live order for it.",
+        events=("opportunity_won",),
+        defaults={"min_amount": 10000, "sweep_days": 30},
+        check=_win_without_order_check,
+        sweep=_win_without_order_sweep,
+    )
+)
+
+
+def _inflated(opportunity, registered, params):
+    if opportunity.partner_id is None or opportunity.stage != "closed_won" or not registered:
+        return []
+    ratio = opportunity.amount / registered
+    if ratio < Decimal(str(params["factor"])):
+        return []
+    return [
+        _opportunity_finding(
+            opportunity,
+            min(50 + int(ratio), 95),
+            f"Won at {_money(opportunity.amount)}, {ratio:.0f}× the registered {_money(registered)}.",
+            [
+                {
+                    "opportunity": opportunity.pk,
+                    "registration": opportunity.registration_id,
+                    "registered_value": str(registered),
+                    "won_amount": str(opportunity.amount),
+                }
+            ],
+        )
+    ]
+
+
+def _inflated_check(opportunity, params):
+    registration = opportunity.registration if opportunity.registration_id else None
+    return _inflated(opportunity, registration.estimated_value if registration else None, params)
+
+
+def _inflated_sweep(params, since):
+    from deals.models import Opportunity
+
+    wins = Opportunity.objects.filter(stage="closed_won", closed_at__gte=since, registration__isnull=False).values_list(
+        "pk", "registration__estimated_value", "amount"
+    )
+    factor = Decimal(str(params["factor"]))
+    hits = [
+        pk for pk, registered, amount in wins.iterator(chunk_size=5000) if registered and amount >= registered * factor
+    ]
+    for opportunity in Opportunity.objects.filter(pk__in=hits).select_related("registration"):
+        yield from _inflated_check(opportunity, params)
+
+
+register(
+    Rule(
+        code="won_amount_inflated",
+        name="Won amount far above the registered value",
+        description="The won amount is many times the value the partner registered.",
+        events=("opportunity_won",),
+        defaults={"factor": 5, "sweep_days": 30},
+        check=_inflated_check,
+        sweep=_inflated_sweep,
+    )
+)
+
+
+# 5. Discount abuse: at or just below the limits; repeated special pricing for one customer ----------------
+
+
+def _order_finding(order, score, summary, evidence):
+    from quotes.services import closed_deal_ref
+
+    return Finding(
+        partner_id=order.partner_id,
+        subject_key=subject_key(order),
+        subject_repr=f"Order {order.number} for {order.customer}",
+        score=score,
+        summary=summary,
+        evidence=evidence,
+        hold_keys=[closed_deal_ref(order)],
+    )
+
+
+def _discount_check(order, params):
+    from quotes.models import DiscountSchedule
+    from quotes.services import approval_threshold
+
+    partner = order.partner
+    lines = list(order.lines.select_related("product"))
+    if not lines:
+        return []
+    limits = dict(
+        DiscountSchedule.objects.filter(tier_id=partner.tier_id).values_list("product_line_id", "max_discount_percent")
+    )
+    margin = Decimal(str(params["margin_percent_points"]))
+    at_limit = [
+        {
+            "line": line.pk,
+            "product": line.product.sku,
+            "discount": str(line.discount_percent),
+            "limit": str(limits[line.product.product_line_id]),
+        }
+        for line in lines
+        if line.product.product_line_id in limits
+        and limits[line.product.product_line_id] > 0
+        and limits[line.product.product_line_id] - margin
+        <= line.discount_percent
+        <= limits[line.product.product_line_id]
+    ]
+    evidence, reasons = [], []
+    if at_limit and len(at_limit) / len(lines) >= float(params["line_share"]):
+        evidence += at_limit
+        reasons.append(f"{len(at_limit)} of {len(lines)} lines at the discount limit")
+    threshold = approval_threshold()
+    band = threshold * (1 - Decimal(str(params["below_threshold_share"])))
+    if band <= order.total <= threshold and (order.header_discount_percent > 0 or at_limit):
+        evidence.append({"order_total": str(order.total), "approval_threshold": str(threshold)})
+        reasons.append("total just below the approval threshold")
+    if not reasons:
+        return []
+    return [_order_finding(order, 45 + 15 * len(reasons), "Discount abuse: " + "; ".join(reasons) + ".", evidence)]
+
+
+def _discount_sweep(params, since):
+    from quotes.models import Order
+
+    for order in (
+        Order.objects.filter(submitted_at__gte=since).select_related("partner", "customer").iterator(chunk_size=500)
+    ):
+        yield from _discount_check(order, params)
+
+
+register(
+    Rule(
+        code="discount_at_limit",
+        name="Discounts at the limit",
+        description="Lines discounted at or just below the tier limit, or totals just below the approval threshold.",
+        events=("order_placed",),
+        defaults={"margin_percent_points": 1, "line_share": 0.5, "below_threshold_share": 0.05, "sweep_days": 7},
+        check=_discount_check,
+        sweep=_discount_sweep,
+    )
+)
+
+
+def _special_pricing_check(order, params):
+    from quotes.models import Order
+
+    since = (order.submitted_at or timezone.now()) - datetime.timedelta(days=params["days"])
+    floor = Decimal(str(params["min_discount"]))
+    discounted = (
+        Order.objects.filter(customer_id=order.customer_id, created_at__gte=since)
+        .exclude(status__in=["draft", "declined"])
+        .filter(Q(header_discount_percent__gte=floor) | Q(lines__discount_percent__gte=floor))
+        .values("pk", "partner_id", "partner__name", "header_discount_percent")
+        .distinct()
+    )
+    rows = list(discounted[:50])
+    partners = {r["partner_id"] for r in rows}
+    if order.partner_id not in partners or len(partners) < params["partners"]:
+        return []
+    evidence = [
+        {"order": r["pk"], "partner": r["partner__name"], "header_discount": str(r["header_discount_percent"])}
+        for r in rows
+    ]
+    return [
+        _order_finding(
+            order,
+            55 + 10 * (len(partners) - 1),
+            f"Special pricing for {order.customer} from {len(partners)} partners within {params['days']} days.",
+            evidence,
+        )
+    ]
+
+
+def _special_pricing_sweep(params, since):
+    from quotes.models import Order
+
+    floor = Decimal(str(params["min_discount"]))
+    customers = (
+        Order.objects.filter(created_at__gte=since)
+        .exclude(status__in=["draft", "declined"])
+        .filter(Q(header_discount_percent__gte=floor) | Q(lines__discount_percent__gte=floor))
+        .values("customer_id")
+        .annotate(n=Count("partner_id", distinct=True))
+        .filter(n__gte=params["partners"])
+        .values_list("customer_id", flat=True)
+    )
+    orders = (
+        Order.objects.filter(customer_id__in=list(customers), created_at__gte=since)
+        .exclude(status__in=["draft", "declined"])
+        .select_related("customer", "partner")
+    )
+    for order in orders:
+        yield from _special_pricing_check(order, params)
+
+
+register(
+    Rule(
+        code="special_pricing_across_partners",
+        name="Repeated special pricing for one customer",
+        description="One customer gets discounted orders from several partners within a short period.",
+        events=("order_placed",),
+        defaults={"min_discount": 10, "partners": 2, "days": 90, "sweep_days": 30},
+        check=_special_pricing_check,
+        sweep=_special_pricing_sweep,
+    )
+)
+
+
+# 6. Related parties: a partner's people share a domain with the end customer or another partner -------------
+
+
+def _domain_of(email: str) -> str:
+    return email.rpartition("@")[2].lower().strip() if "@" in (email or "") else ""
+
+
+def _people_domains(partner_ids=None) -> dict[int, set[str]]:
+    """{partner id: email domains of its active people} (free mail left out)."""
+    from partners.models import Membership
+
+    memberships = Membership.objects.filter(is_active=True)
+    if partner_ids is not None:
+        memberships = memberships.filter(partner_id__in=partner_ids)
+    found: dict[int, set[str]] = {}
+    for partner_id, email in memberships.values_list("partner_id", "user__email"):
+        domain = _domain_of(email)
+        if domain and domain not in FREE_MAIL:
+            found.setdefault(partner_id, set()).add(domain)
+    return found
+
+
+def _websites() -> dict[str, int]:
+    """{web domain: partner id} of every partner with a website."""
+    from partners.matching import normalize_domain
+    from partners.models import Partner
+
+    return {
+        normalize_domain(website): pk
+        for pk, website in Partner.objects.exclude(website="").values_list("pk", "website")
+        if normalize_domain(website)
+    }
+
+
+def _matches(domain: str, candidates) -> str | None:
+    return next((c for c in candidates if domain == c or domain.endswith("." + c)), None) if domain else None
+
+
+def _related(partner_id, customer_domain, people, websites):
+    """Evidence that the end customer is on the partner's own domains (its people's or its website),
+    or that the partner's people work on another partner's domain."""
+    rows = []
+    own = set(people.get(partner_id, set())) | {d for d, pk in websites.items() if pk == partner_id}
+    hit = _matches(customer_domain, own)
+    if hit:
+        rows.append({"customer_domain": customer_domain, "partner_domain": hit})
+    for domain in people.get(partner_id, set()):
+        other = websites.get(domain)
+        if other is not None and other != partner_id:
+            rows.append({"people_domain": domain, "website_of_partner": other})
+    return rows
+
+
+def _related_check(subject, params):
+    from deals.models import DealRegistration
+
+    websites = _websites()
+    people = _people_domains([subject.partner_id])
+    if isinstance(subject, DealRegistration):
+        rows = _related(subject.partner_id, subject.customer_domain, people, websites)
+        return [_registration_finding(subject, 70, "Related party: the partner's own domain.", rows)] if rows else []
+    rows = _related(subject.partner_id, subject.customer.domain, people, websites)
+    return [_order_finding(subject, 70, "Related party: the partner's own domain.", rows)] if rows else []
+
+
+def _related_sweep(params, since):
+    from deals.models import DealRegistration
+
+    websites, people = _websites(), _people_domains()
+    domains = set(websites) | {d for ds in people.values() for d in ds}
+    if not domains:
+        return
+    from partners.matching import registrable_domain
+
+    keys = {registrable_domain(d) for d in domains}
+    suspects = DealRegistration.objects.filter(submitted_at__gte=since, domain_key__in=sorted(keys))
+    for registration in suspects.select_related("opportunity").iterator(chunk_size=2000):
+        rows = _related(registration.partner_id, registration.customer_domain, people, websites)
+        if rows:
+            yield _registration_finding(registration, 70, "Related party: the partner's own domain.", rows)
+
+
+register(
+    Rule(
+        code="related_party",
+        name="Related parties",
+        description="A partner user's email domain matches the end customer or another partner.",
+        events=("registration_submitted", "order_placed"),
+        defaults={"sweep_days": 30},
+        check=_related_check,
+        sweep=_related_sweep,
+    )
+)
+
+
+# 7. Order spikes near a period boundary, followed by cancellations ---------------------------------------------
+
+
+def _near_quarter_end(day: datetime.date, days: int) -> bool:
+    next_quarter = datetime.date(day.year + (day.month > 9), ((day.month - 1) // 3 + 1) % 4 * 3 + 1, 1)
+    this_quarter = datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return (next_quarter - day).days <= days or (day - this_quarter).days < days
+
+
+def _spike(partner_id, partner_name, params, now):
+    from quotes.models import Order
+
+    window = datetime.timedelta(days=params["window_days"])
+    baseline_weeks = params["baseline_windows"]
+    orders = Order.objects.for_partner(partner_id).exclude(status="draft")
+    recent = orders.filter(created_at__gte=now - window).aggregate(v=Sum("total"), n=Count("pk"))
+    base = orders.filter(created_at__gte=now - window * (baseline_weeks + 1), created_at__lt=now - window).aggregate(
+        v=Sum("total")
+    )
+    recent_value, baseline = recent["v"] or Decimal(0), (base["v"] or Decimal(0)) / baseline_weeks
+    if recent_value < Decimal(str(params["min_value"])) or recent_value < baseline * Decimal(str(params["factor"])):
+        return []
+    cancelled = orders.filter(created_at__gte=now - window, status="cancelled").count()
+    near = _near_quarter_end(now.date(), params["boundary_days"])
+    if not near and cancelled == 0:
+        return []
+    evidence = [
+        {
+            "recent_value": str(recent_value),
+            "recent_orders": recent["n"],
+            "baseline_per_window": str(baseline.quantize(Decimal("0.01"))),
+            "cancelled": cancelled,
+            "near_period_end": near,
+        }
+    ]
+    score = 50 + (20 if near else 0) + (20 if cancelled else 0)
+    return [
+        _partner_finding(
+            partner_id, partner_name, now.date(), score, "Order volume far above the partner's baseline.", evidence
+        )
+    ]
+
+
+def _spike_check(order, params):
+    return _spike(order.partner_id, order.partner.name, params, timezone.now())
+
+
+def _spike_sweep(params, since):
+    from quotes.models import Order
+
+    now = timezone.now()
+    active = (
+        Order.objects.filter(created_at__gte=now - datetime.timedelta(days=params["window_days"]))
+        .exclude(status="draft")
+        .values_list("partner_id", "partner__name")
+        .distinct()
+    )
+    for partner_id, name in active:
+        yield from _spike(partner_id, name, params, now)
+
+
+register(
+    Rule(
+        code="order_spike",
+        name="Order spike near a period boundary",
+        description="Order value far above the partner's baseline near a quarter's end, or followed by cancellations.",
+        events=("order_placed",),
+        defaults={
+            "window_days": 7,
+            "baseline_windows": 12,
+            "factor": 3,
+            "min_value": 20000,
+            "boundary_days": 7,
+            "sweep_days": 7,
+        },
+        check=_spike_check,
+        sweep=_spike_sweep,
+    )
+)
+
+
+# 8. Velocity: too many registrations per hour, near-identical names --------------------------------------------
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.replace(" ", ""), b.replace(" ", "")).ratio()
+
+
+def _velocity(partner_id, partner_name, params, now):
+    from deals.models import DealRegistration
+
+    recent = DealRegistration.objects.for_partner(partner_id).filter(created_at__gte=now - datetime.timedelta(hours=24))
+    last_hour = recent.filter(created_at__gte=now - datetime.timedelta(hours=1)).count()
+    names = list(recent.order_by("-created_at").values_list("pk", "customer_name", "normalized_name")[:200])
+    similar = []
+    seen = []
+    for pk, name, normalized in names:
+        for other_pk, other_name, other_normalized in seen:
+            if name != other_name and _similarity(normalized, other_normalized) >= float(params["similarity"]):
+                similar.append({"registration": pk, "name": name, "like": other_pk, "like_name": other_name})
+                break
+        seen.append((pk, name, normalized))
+    reasons, evidence = [], []
+    if last_hour > params["max_per_hour"]:
+        reasons.append(f"{last_hour} registrations in the last hour")
+        evidence.append({"registrations_last_hour": last_hour, "limit": params["max_per_hour"]})
+    if len(similar) >= params["similar_names"]:
+        reasons.append(f"{len(similar)} near-identical customer names in a day")
+        evidence += similar[:20]
+    if not reasons:
+        return []
+    return [
+        _partner_finding(
+            partner_id,
+            partner_name,
+            now.date(),
+            45 + 20 * len(reasons),
+            "Velocity: " + "; ".join(reasons) + ".",
+            evidence,
+        )
+    ]
+
+
+def _velocity_check(registration, params):
+    return _velocity(registration.partner_id, registration.partner.name, params, timezone.now())
+
+
+def _velocity_sweep(params, since):
+    from deals.models import DealRegistration
+
+    now = timezone.now()
+    busy = (
+        DealRegistration.objects.filter(created_at__gte=now - datetime.timedelta(hours=24))
+        .values("partner_id", "partner__name")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=min(params["max_per_hour"], params["similar_names"]))
+        .order_by()
+    )
+    for row in busy:
+        yield from _velocity(row["partner_id"], row["partner__name"], params, now)
+
+
+register(
+    Rule(
+        code="velocity",
+        name="Registration velocity",
+        description="Too many registrations per hour, or many near-identical customer names in a day.",
+        events=("registration_submitted",),
+        defaults={"max_per_hour": 20, "similar_names": 3, "similarity": 0.85, "sweep_days": 1},
+        check=_velocity_check,
+        sweep=_velocity_sweep,
+    )
+)
