@@ -1,14 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import account_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", account_views.BrandedLogoutView.as_view(), name="logout"),
+    path("p/<slug:slug>/login/", account_views.PartnerLoginView.as_view(), name="partner-login"),
+    path("p/<slug:slug>/favicon.svg", account_views.partner_favicon, name="partner-favicon"),
+    path("notifications/", account_views.notification_list, name="notifications"),
+    path("notifications/read/", account_views.notification_read, name="notifications-read"),
+    path("settings/", account_views.personal_settings, name="settings"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("portal:password-change-done")),

@@ -10,6 +10,8 @@ admin.site.site_header = f"{settings.PARENT_COMPANY_NAME} partner program"
 admin.site.site_title = "PRM admin"
 admin.site.index_title = "Channel administration"
 
+handler500 = "partners.account_views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
     path("healthz", health.healthz, name="healthz"),

@@ -331,7 +331,13 @@ def order_action(request, pk, action):
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, f"{result.number}: {result.get_status_display()}.")
+        messages.success(request, f"Order {result.number} is now {result.get_status_display().lower()}.")
+        if request.POST.get("and_next"):
+            following = selectors.next_order_to_review(user=request.user, after=order)
+            if following is None:
+                messages.info(request, "No other order is waiting for review.")
+                return redirect("quotes:review-queue")
+            return redirect("quotes:order-detail", pk=following.pk)
     if request.POST.get("next") == "review":
         return redirect("quotes:review-queue")
     return redirect("quotes:order-detail", pk=order.pk)
