@@ -71,7 +71,7 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     for notification_id in notification_ids:
         with transaction.atomic():
             notification = (
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("recipient", "partner")
                 .filter(pk=notification_id, email_wanted=True, emailed_at__isnull=True)
                 .first()
@@ -123,7 +123,7 @@ def send_notification_digests() -> int:
     for recipient_id in list(recipients)[:1000]:
         with transaction.atomic():
             rows = list(
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("recipient", "partner")
                 .filter(recipient_id=recipient_id, digest_wanted=True, emailed_at__isnull=True)
                 .order_by("created_at", "pk")
