@@ -60,6 +60,10 @@ class LineInline(ReadOnlyInline):
     model = DealRegistrationLine
     fields = ["product", "quantity"]
     readonly_fields = fields
+    verbose_name, verbose_name_plural = "product", "Products registered"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
 
 
 class ExtensionInline(ReadOnlyInline):
@@ -95,19 +99,24 @@ class DealRegistrationAdmin(ActionsOnlyAdmin):
     list_display = [
         "id",
         "customer_name",
-        "customer_country",
         "partner",
         "status",
         "has_conflict",
-        "estimated_value",
+        "value",
         "submitted_at",
-        "protected_until",
     ]
     list_filter = ["status", "has_conflict", "customer_country", "partner"]
     search_fields = ["customer_name", "customer_domain", "normalized_name"]
     list_select_related = ["partner"]
     date_hierarchy = "created_at"
     inlines = [ConflictInline, ConflictedByInline, LineInline, ExtensionInline]
+
+    @admin.display(description="Estimated value", ordering="estimated_value")
+    def value(self, obj):
+        from partners.presentation import money
+
+        return money(obj.estimated_value, obj.currency)
+
     actions = ["approve", "reject", "expire_now"]
     readonly_fields = [
         "partner",

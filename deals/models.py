@@ -360,7 +360,7 @@ class DealRegistrationLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_id}"
+        return f"{self.quantity} × {self.product}"
 
 
 class ConflictKind(models.TextChoices):
