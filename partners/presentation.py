@@ -205,6 +205,21 @@ PAST = {
     "wait": "is waiting on the customer for",
     "withdraw": "withdrew",
     "won": "won",
+    # Verbs that are the new status (order.in_review, commission.paid, partner.active…).
+    "in_review": "sent for review",
+    "declined": "declined",
+    "fulfilled": "fulfilled",
+    "failed": "recorded a failure on",
+    "cancelled": "cancelled",
+    "reversed": "reversed",
+    "rejected": "rejected",
+    "returned": "returned for changes",
+    "expired": "let expire",
+    "active": "activated",
+    "onboarding": "started onboarding",
+    "sent": "sent",
+    "accepted": "accepted",
+    "requested": "requested",
 }
 
 # Events the system raises by itself, said about the thing rather than a person.
@@ -236,7 +251,12 @@ def activity_sentence(event) -> str:
     entity, _, action = verb.rpartition(".")
     if not entity:
         entity, action = action, "update"
-    thing = f"the {_entity_name(entity)} {event.object_repr}".strip()
+    name = _entity_name(entity)
+    shown = event.object_repr or ""
+    # "the case #4: VPN down", not "the case Case #4: VPN down".
+    if shown.lower().startswith(name + " "):
+        shown = shown[len(name) + 1 :]
+    thing = f"the {name} {shown}".strip()
     if not event.actor_id:
         template = SYSTEM_SENTENCES.get(action)
         if template:
