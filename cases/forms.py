@@ -44,8 +44,8 @@ class CaseForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
-    visibility = forms.ChoiceField(choices=CommentVisibility.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000, label="Your comment")
+    visibility = forms.ChoiceField(choices=CommentVisibility.choices, label="Who sees it")
 
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)
