@@ -383,6 +383,7 @@ def case_open(
             "routing_rule": [None, rule.name if rule else None],
         },
     )
+    notices.case_assigned(case, by=user)  # routed straight to an agent (round robin)
     return case
 
 
@@ -600,6 +601,7 @@ def _hand_over(*, user, case, kind, to_party, reason, queue=None, extra_changes=
         changes["routing_rule"] = [None, rule.name]
     audit.record(actor=user, verb=f"case.{kind}", obj=case, partner=case.partner, changes=changes, reason=reason)
     notices.case_handed_over(case, handover)
+    notices.case_assigned(case, by=user)
     return case
 
 
