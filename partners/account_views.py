@@ -1,6 +1,7 @@
 """The person's own pages: sign-in at a partner's own address, logout back to it, notifications and
 their preferences, time zone; and the error pages in the right brand."""
 
+import re
 import zoneinfo
 
 from django.contrib import messages
@@ -63,6 +64,18 @@ def partner_favicon(request, slug):
     if partner is None or not hides_parent(partner):
         return redirect(parent_brand()["favicon_url"])
     response = HttpResponse(favicon_svg(partner), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$")
+
+
+def brand_css(request):
+    """The brand colour as a stylesheet (no inline style, so a strict Content-Security-Policy holds)."""
+    colour = request.GET.get("c", "")
+    colour = colour if HEX_COLOUR.match(colour) else "#1a5fb4"
+    response = HttpResponse(f":root {{ --brand: {colour}; }}\n", content_type="text/css")
     response["Cache-Control"] = "public, max-age=86400"
     return response
 

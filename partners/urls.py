@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", account_views.BrandedLogoutView.as_view(), name="logout"),
     path("p/<slug:slug>/login/", account_views.PartnerLoginView.as_view(), name="partner-login"),
     path("p/<slug:slug>/favicon.svg", account_views.partner_favicon, name="partner-favicon"),
+    path("brand.css", account_views.brand_css, name="brand-css"),
     path("notifications/", account_views.notification_list, name="notifications"),
     path("notifications/read/", account_views.notification_read, name="notifications-read"),
     path("settings/", account_views.personal_settings, name="settings"),

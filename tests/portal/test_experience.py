@@ -132,6 +132,15 @@ def test_white_label_sign_in_logout_and_errors_never_name_the_parent(client, set
         assert parent not in body and "Blue Sky IT" in body, path
 
 
+def test_brand_colour_is_a_stylesheet_not_inline_style(client, partner_a, admin_a):
+    client.force_login(admin_a)
+    page = client.get("/portal/").content.decode()
+    assert "<style" not in page and "/portal/brand.css?c=" in page
+    css = client.get("/portal/brand.css", {"c": "#7a1fa2"})
+    assert css["Content-Type"] == "text/css" and b"--brand: #7a1fa2;" in css.content
+    assert b"expression" not in client.get("/portal/brand.css", {"c": "red;}body{x:expression(1)"}).content
+
+
 def test_other_partners_people_see_the_parent_brand(client, settings, partner_a, admin_a):
     client.force_login(admin_a)
     assert settings.PARENT_COMPANY_NAME in client.get("/portal/").content.decode()
