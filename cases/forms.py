@@ -11,17 +11,20 @@ from .models import CaseCategory, CaseOrigin, CasePriority, CloseReason, Comment
 
 
 class CaseForm(forms.Form):
+    subject = forms.CharField(max_length=200, help_text="What is wrong, in a line.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=20000)
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False)
     lead = forms.ModelChoiceField(queryset=Lead.objects.none(), required=False, help_text="For a case from a lead.")
     lead_reference = forms.CharField(
-        max_length=120, required=False, help_text="A lead from outside this portal: its id or name."
+        max_length=120,
+        required=False,
+        label="Lead from outside the portal",
+        help_text="A lead from outside this portal: its id or name.",
     )
     origin = forms.ChoiceField(choices=CaseOrigin.choices)
     category = forms.ChoiceField(choices=CaseCategory.choices)
     priority = forms.ChoiceField(choices=CasePriority.choices, initial=CasePriority.NORMAL)
     product_line = forms.ModelChoiceField(queryset=ProductLine.objects.all(), required=False)
-    subject = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=20000)
     partner = forms.ModelChoiceField(
         queryset=Partner.objects.none(), required=False, help_text="The partner involved (default: the customer's)."
     )
@@ -41,8 +44,8 @@ class CaseForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
-    visibility = forms.ChoiceField(choices=CommentVisibility.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000, label="Your comment")
+    visibility = forms.ChoiceField(choices=CommentVisibility.choices, label="Who sees it")
 
     def __init__(self, *args, user, case, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,11 +12,19 @@ LIST_RELATED = ("partner", "customer", "queue__calendar", "assignee", "sla_polic
 def case_list(
     *, user, view: str = "mine", queue=None, status: str = "", priority: str = "", search: str = "", breached=False
 ):
-    """The portal's case lists. view: mine (assigned to me), queue (my side's queues, unassigned
-    first), shared (shared queues), all (everything I see)."""
+    """The portal's case lists. view: work (what is on my plate: assigned to me, opened by me, or
+    waiting unassigned in my side's queues), mine (assigned to me), queue (my side's queues,
+    unassigned first), shared (shared queues), all (everything I see)."""
     actor = actor_of(user)
     queryset = Case.objects.for_user(user).select_related(*LIST_RELATED)
-    if view == "mine":
+    if view == "work":
+        queues = queue_list(user=user).exclude(kind=QueueKind.SHARED)
+        if actor.is_parent:
+            queues = queues.filter(kind=QueueKind.PARENT)
+        queryset = queryset.filter(
+            Q(assignee_id=actor.user_id) | Q(created_by_id=actor.user_id) | Q(assignee__isnull=True, queue__in=queues)
+        )
+    elif view == "mine":
         queryset = queryset.filter(assignee_id=actor.user_id)
     elif view == "queue":
         queues = queue_list(user=user).exclude(kind=QueueKind.SHARED)
@@ -27,7 +35,7 @@ def case_list(
         queryset = queryset.filter(queue__in=queue_list(user=user).filter(kind=QueueKind.SHARED))
     if queue:
         queryset = queryset.filter(queue_id=queue)
-    if status == "open" or (not status and view in ("mine", "queue", "shared")):
+    if status == "open" or (not status and view in ("work", "mine", "queue", "shared")):
         queryset = queryset.filter(status__in=OPEN_STATUSES)
     elif status and status != "any":
         queryset = queryset.filter(status=status)

@@ -10,13 +10,14 @@ from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from partners import audit, branding, uploads
+from partners import audit, uploads
 from partners import services as partner_services
 from partners.access import ParentRole, actor_of
 from partners.agreement import ServiceModel
 from partners.models import Customer, CustomerRelationship, Membership, Partner
+from partners.presentation import label
 
-from . import permissions, sla
+from . import notices, permissions, sla
 from .models import (
     REOPEN_WINDOW,
     Case,
@@ -51,7 +52,7 @@ ALLOWED_ATTACHMENT_TYPES = frozenset(getattr(settings, "CASES_ALLOWED_ATTACHMENT
 
 def transition_error(current, target):
     return ValidationError(
-        {"status": [f"A case cannot move from '{current}' to '{target}'."]}, code="illegal_transition"
+        {"status": [f"A case cannot move from “{label(current)}” to “{label(target)}”."]}, code="illegal_transition"
     )
 
 
@@ -328,7 +329,9 @@ def case_open(
             raise ValidationError({"lead": ["The lead belongs to another partner."]})
         lead_reference = lead_reference or f"Lead {lead.pk}: {lead.company_name}"[:120]
     if customer is None and not lead_reference:
-        errors["customer"] = ["A case concerns a customer or a lead (give lead_reference)."]
+        errors["customer"] = [
+            "A case concerns a customer or a lead: choose one, or name a lead from outside the portal."
+        ]
     if customer is not None and not Customer.objects.for_user(user).filter(pk=customer.pk).exists():
         errors["customer"] = ["Unknown customer."]
     if origin == CaseOrigin.LEAD and not lead_reference:
@@ -374,6 +377,7 @@ def case_open(
             "routing_rule": [None, rule.name if rule else None],
         },
     )
+    notices.case_assigned(case, by=user)  # routed straight to an agent (round robin)
     return case
 
 
@@ -471,6 +475,7 @@ def case_assign(*, user, case: Case, assignee) -> Case:
         changes["status"] = _move(case, CaseStatus.ASSIGNED, timezone.now())
     case.save()
     audit.record(actor=user, verb="case.assign", obj=case, partner=case.partner, changes=changes)
+    notices.case_assigned(case, by=user)
     return case
 
 
@@ -641,7 +646,7 @@ def _hand_over(*, user, case, kind, to_party, reason, queue=None, extra_changes=
     # Access moves with the case: per-person grants of the party that gave it up end.
     if from_party != to_party:
         case.user_grants.all().delete()
-    CaseHandover.objects.create(
+    handover = CaseHandover.objects.create(
         case=case,
         partner=case.partner,
         kind=kind,
@@ -656,6 +661,8 @@ def _hand_over(*, user, case, kind, to_party, reason, queue=None, extra_changes=
     if rule is not None:
         changes["routing_rule"] = [None, rule.name]
     audit.record(actor=user, verb=f"case.{kind}", obj=case, partner=case.partner, changes=changes, reason=reason)
+    notices.case_handed_over(case, handover)
+    notices.case_assigned(case, by=user)
     return case
 
 
@@ -799,25 +806,6 @@ def _sla_event(case, target, kind, due) -> bool:
     return created
 
 
-def _warn_owner(case, target, due):
-    from django.contrib.auth import get_user_model
-
-    if case.assignee_id and case.assignee.email:
-        recipients = [case.assignee]
-    else:
-        recipients = list(
-            get_user_model()
-            .objects.filter(queue_memberships__queue_id=case.queue_id, queue_memberships__is_available=True)
-            .exclude(email="")
-            .select_related("membership__partner__agreement")
-        )
-    if recipients:
-        subject = f"Case #{case.pk} is close to breaching its {target.replace('_', ' ')} target"
-        body = f"{case.subject}\nDue at {due:%Y-%m-%d %H:%M} UTC."
-        # Each agent gets it in their own brand: a white-label partner's agents never see the parent's.
-        transaction.on_commit(lambda: branding.send_mail_to_users(users=recipients, subject=subject, body=body))
-
-
 def _escalate_on_breach(case, target, now):
     changes = {"priority": [case.priority, raised_priority(case.priority)], "sla_breached": [False, True]}
     case.priority = raised_priority(case.priority)
@@ -875,7 +863,7 @@ def case_sla_check(*, case_id: int, now=None) -> list[str]:
         if breached:
             _escalate_on_breach(case, target, now)
         else:
-            _warn_owner(case, target, due)
+            notices.sla_warning(case, target, due)
             audit.record(
                 actor=None, verb="case.sla_warning", obj=case, partner=case.partner, changes={"target": [None, target]}
             )

@@ -21,7 +21,13 @@ from .models import CasePriority, CaseStatus, CloseReason, CommentVisibility, Pa
 
 User = get_user_model()
 
-VIEWS = [("mine", "My queue"), ("queue", "Team queue"), ("shared", "Shared queue"), ("all", "All cases")]
+VIEWS = [
+    ("work", "My open work"),
+    ("mine", "Assigned to me"),
+    ("queue", "Team queue"),
+    ("shared", "Shared queue"),
+    ("all", "All cases"),
+]
 
 
 def _case_or_404(request, pk):
@@ -41,9 +47,9 @@ def _annotate_sla(cases, now=None):
 @portal_view
 def case_list(request):
     actor = actor_of(request.user)
-    view = request.GET.get("view", "mine")
+    view = request.GET.get("view", "work")
     if view not in dict(VIEWS):
-        view = "mine"
+        view = "work"
     filters = {k: request.GET.get(k, "").strip() for k in ("status", "priority", "search", "queue")}
     queue = bounds.parse_id(filters["queue"])
     page = paginate(
@@ -157,6 +163,18 @@ ACTIONS = {
 }
 
 
+CASE_DONE = {
+    "assign": "Case assigned.",
+    "start-work": "Work started.",
+    "wait-on-customer": "Waiting on the customer: the resolution clock is paused.",
+    "resolve": "Case resolved.",
+    "escalate": "Case escalated.",
+    "hand-back": "Case handed back.",
+    "reopen": "Case reopened.",
+    "close": "Case closed.",
+}
+
+
 @portal_view
 @require_POST
 def case_action(request, pk, name):
@@ -179,7 +197,7 @@ def case_action(request, pk, name):
             services.case_close(user=request.user, case=case, reason=post.get("reason", ""), note=post.get("note", ""))
         else:
             ACTIONS[name](user=request.user, case=case)
-        messages.success(request, "Done.")
+        messages.success(request, CASE_DONE.get(name, "Saved."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("cases:case-detail", pk=case.pk)

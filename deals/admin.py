@@ -60,6 +60,10 @@ class LineInline(ReadOnlyInline):
     model = DealRegistrationLine
     fields = ["product", "quantity"]
     readonly_fields = fields
+    verbose_name, verbose_name_plural = "product", "Products registered"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
 
 
 class ExtensionInline(ReadOnlyInline):
@@ -95,13 +99,11 @@ class DealRegistrationAdmin(ActionsOnlyAdmin):
     list_display = [
         "id",
         "customer_name",
-        "customer_country",
         "partner",
         "status",
         "has_conflict",
-        "estimated_value",
+        "value",
         "submitted_at",
-        "protected_until",
     ]
     # No date_hierarchy (a DISTINCT over every row's date): a date filter with fixed choices.
     list_filter = ["status", "has_conflict", country_filter("customer_country"), "partner", DATE_FILTER]
@@ -109,6 +111,13 @@ class DealRegistrationAdmin(ActionsOnlyAdmin):
     search_fields = ["customer_name", "customer_domain"]
     list_select_related = ["partner"]
     inlines = [ConflictInline, ConflictedByInline, LineInline, ExtensionInline]
+
+    @admin.display(description="Estimated value", ordering="estimated_value")
+    def value(self, obj):
+        from partners.presentation import money
+
+        return money(obj.estimated_value, obj.currency)
+
     actions = ["approve", "reject", "expire_now"]
     readonly_fields = [
         "partner",

@@ -1,5 +1,6 @@
 from django import forms
 
+from partners.choices import country_choices, currency_choices
 from partners.models import Customer
 from quotes.models import Product
 
@@ -13,8 +14,14 @@ class RegistrationForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False, empty_label="A new prospect")
     customer_name = forms.CharField(max_length=200, required=False, label="Company name")
     customer_domain = forms.CharField(max_length=253, required=False, label="Web domain")
-    customer_country = forms.RegexField(r"^[A-Z]{2}$", max_length=2, required=False, label="Country (ISO code)")
+    customer_country = forms.ChoiceField(choices=country_choices, required=False, label="Country")
+    contact_name = forms.CharField(max_length=200, required=False, label="Customer contact")
+    contact_email = forms.EmailField(required=False, label="Contact's email")
+    competitor = forms.CharField(
+        max_length=200, required=False, label="Competitor", help_text="Who else is bidding, if you know."
+    )
     estimated_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0.01)
+    currency = forms.ChoiceField(choices=currency_choices, initial="USD", required=False)
     expected_close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -49,7 +56,16 @@ class RegistrationForm(forms.Form):
     def registration_fields(self):
         fields = {
             name: self.cleaned_data[name]
-            for name in ("customer_domain", "estimated_value", "expected_close_date", "notes")
+            for name in (
+                "customer_domain",
+                "estimated_value",
+                "currency",
+                "expected_close_date",
+                "notes",
+                "contact_name",
+                "contact_email",
+                "competitor",
+            )
             if self.cleaned_data.get(name) not in (None, "")
         }
         if self.cleaned_data.get("customer"):

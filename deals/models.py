@@ -300,6 +300,10 @@ class DealRegistration(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     expected_close_date = models.DateField()
     notes = models.TextField(blank=True)
+    # The person at the customer the partner works with, and who else competes for the deal.
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    competitor = models.CharField(max_length=200, blank=True)
     has_conflict = models.BooleanField(default=False, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     first_approved_by = models.ForeignKey(
@@ -392,7 +396,7 @@ class DealRegistrationLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_id}"
+        return f"{self.quantity} × {self.product}"
 
 
 class ConflictKind(models.TextChoices):

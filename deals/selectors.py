@@ -98,6 +98,17 @@ def review_queue(*, user):
     )
 
 
+def next_registration_to_review(*, user, after):
+    """The oldest submission still waiting other than `after` (for "approve and next")."""
+    return (
+        DealRegistration.objects.for_user(user)
+        .filter(status=RegistrationStatus.SUBMITTED)
+        .exclude(pk=after.pk)
+        .order_by("submitted_at", "pk")
+        .first()
+    )
+
+
 def registration_get(*, user, pk):
     return with_registration_relations(DealRegistration.objects.for_user(user), user).filter(pk=pk).first()
 

@@ -27,12 +27,13 @@ from partners.models import (
     PartnerStatus,
     RelationshipKind,
 )
+from partners.presentation import label
 from prm.security import bounds
 from prm.security.ratelimit import RateLimited
 from quotes.links import fulfilled_orders_for_opportunity, live_orders_for_opportunity
 from quotes.models import Product
 
-from . import permissions
+from . import notices, permissions
 from .matching import DealKey, match_reasons
 from .models import (
     DEFAULT_PROBABILITY,
@@ -74,7 +75,7 @@ def second_approval_threshold() -> Decimal:
 
 def _illegal(kind, current, target):
     return ValidationError(
-        {"status": [f"A {kind} cannot move from '{current}' to '{target}'."]}, code="illegal_transition"
+        {"status": [f"A {kind} cannot move from “{label(current)}” to “{label(target)}”."]}, code="illegal_transition"
     )
 
 
@@ -210,6 +211,7 @@ def _offer(*, lead: Lead, partner: Partner, actor_user=None, rule=None) -> LeadO
         },
         reason=f"rule: {rule.name}" if rule is not None else "forwarded by hand",
     )
+    notices.lead_offered(offer)
     return offer
 
 
@@ -458,6 +460,9 @@ REGISTRATION_FIELDS = (
     "currency",
     "expected_close_date",
     "notes",
+    "contact_name",
+    "contact_email",
+    "competitor",
 )
 
 
@@ -731,6 +736,7 @@ def deal_registration_submit(*, user, registration: DealRegistration) -> DealReg
         changes={"status": [before, registration.status], "has_conflict": [None, registration.has_conflict]},
     )
     fraud.check_on_commit("registration_submitted", registration)
+    notices.registration_submitted(registration)
     return registration
 
 
@@ -926,6 +932,7 @@ def deal_registration_approve(
     audit.record(
         actor=user, verb="opportunity.create", obj=opportunity, partner=partner, changes={"flow": opportunity.flow}
     )
+    notices.registration_decided(registration)
     if agreement.commission_model == CommissionModel.ON_REFERRAL and agreement.referral_fee > 0:
         ledger.commission_accrue(
             partner=partner,
@@ -952,6 +959,8 @@ def _decide(*, user, registration, status, reason, verb, allowed):
         registration.decided_by, registration.decided_at = user, timezone.now()
     registration.save()
     audit.record(actor=user, verb=verb, obj=registration, changes={"status": [before, status]}, reason=reason)
+    if status in (RegistrationStatus.REJECTED, RegistrationStatus.RETURNED):
+        notices.registration_decided(registration)
     return registration
 
 
@@ -1227,6 +1236,7 @@ def deal_registration_decide_extension(
         )
     else:
         audit.record(actor=user, verb="deal_registration.extension_rejected", obj=registration, reason=reason)
+    notices.extension_decided(extension, registration)
     return extension
 
 

@@ -279,6 +279,19 @@ REGISTRATION_ACTIONS = {
 }
 
 
+REGISTRATION_DONE = {
+    "submit": "Registration submitted for review.",
+    "withdraw": "Registration withdrawn.",
+    "approve": "Registration approved: the deal is protected.",
+    "reject": "Registration rejected.",
+    "return": "Registration returned to the partner for changes.",
+    "cancel": "Registration cancelled.",
+    "request-extension": "Extension requested.",
+    "approve-extension": "Extension approved.",
+    "reject-extension": "Extension turned down.",
+}
+
+
 @portal_view
 @require_POST
 def registration_action(request, pk, verb):
@@ -295,11 +308,19 @@ def registration_action(request, pk, verb):
         kwargs["approve"] = verb == "approve-extension"
     try:
         result = func(user=request.user, registration=registration, **kwargs)
-        messages.success(request, f"Done: {verb.replace('-', ' ')}.")
-        if verb == "approve" and getattr(result, "status", "") == RegistrationStatus.SUBMITTED:
-            messages.info(request, "First approval recorded; a second approver must confirm.")
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
+    else:
+        if verb == "approve" and getattr(result, "status", "") == RegistrationStatus.SUBMITTED:
+            messages.info(request, "First approval recorded; a second approver must confirm.")
+        else:
+            messages.success(request, REGISTRATION_DONE.get(verb, "Saved."))
+        if request.POST.get("and_next"):
+            following = selectors.next_registration_to_review(user=request.user, after=registration)
+            if following is None:
+                messages.info(request, "No other registration is waiting for review.")
+                return redirect("deals:registration-list")
+            return redirect("deals:registration-detail", pk=following.pk)
     return safe_next(request, "deals:registration-detail", pk=registration.pk)
 
 

@@ -123,6 +123,7 @@ class AgreementInline(admin.StackedInline):
     model = Agreement
     can_delete = False
     fields = DIMENSIONS
+    classes = ["collapse"]
     verbose_name_plural = "Agreement (each dimension overrides the business model's preset; changes are audited)"
 
     def has_add_permission(self, request, obj=None):
@@ -132,6 +133,7 @@ class AgreementInline(admin.StackedInline):
 class TerritoryInline(ScopedInline):
     model = Territory
     extra = 0
+    classes = ["collapse"]
 
 
 class MembershipInline(ScopedInline):
@@ -139,6 +141,7 @@ class MembershipInline(ScopedInline):
     extra = 0
     fields = ["user", "role", "is_active", "invitation_sent_at"]
     readonly_fields = ["user", "invitation_sent_at"]
+    classes = ["collapse"]
 
     def has_add_permission(self, request, obj=None):
         return False  # People join by invitation (portal team page or API), which sends the email.
@@ -183,9 +186,9 @@ class PartnerAdmin(ScopedAdmin):
     actions = ["activate", "suspend", "start_onboarding", "terminate"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "status", "tier", "business_model", "country", "website", "credit_limit"]}),
-        ("Expertise and managers", {"fields": ["expertise", "managers"]}),
-        ("Branding (white label)", {"fields": ["display_name", "logo", "brand_color"]}),
-        ("Dates", {"fields": ["activated_at", "created_at", "updated_at"]}),
+        ("Expertise and managers", {"fields": ["expertise", "managers"], "classes": ["collapse"]}),
+        ("Branding (white label)", {"fields": ["display_name", "logo", "brand_color"], "classes": ["collapse"]}),
+        ("Dates", {"fields": ["activated_at", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -452,3 +455,21 @@ class CustomerClaimAdmin(ScopedAdmin):
     @admin.action(description="Reject the request")
     def reject(self, request, queryset):
         self._decide(request, queryset, "customer_claim_reject", "rejected")
+
+
+# The admin index: the business apps first (technical ones, such as tokens and lockouts, after them).
+BUSINESS_APPS = ["partners", "deals", "quotes", "cases", "renewals", "mdf", "analytics"]
+
+
+def _business_first(get_app_list):
+    def get_app_list_ordered(request, app_label=None):
+        apps = get_app_list(request, app_label)
+        rank = {label: index for index, label in enumerate(BUSINESS_APPS)}
+        return sorted(apps, key=lambda app: (rank.get(app["app_label"], len(rank)), app["name"]))
+
+    return get_app_list_ordered
+
+
+if not getattr(admin.site.get_app_list, "business_first", False):
+    admin.site.get_app_list = _business_first(admin.site.get_app_list)
+    admin.site.get_app_list.business_first = True

@@ -16,12 +16,13 @@ class PartnersConfig(AppConfig):
 
 
 def register_portal():
+    from . import portal
     from .portal import HomeCard, NavEntry, register_home_card, register_nav
 
     register_nav(NavEntry("Home", "portal:home", order=0))
     register_nav(NavEntry("Customers", "portal:customer-list", order=10))
     register_nav(NavEntry("Partners", "portal:partner-list", order=5, visible=lambda actor: actor.is_parent))
-    register_nav(NavEntry("Team", "portal:team", order=90, visible=lambda actor: actor.is_partner))
+    register_nav(NavEntry("Team", "portal:team", order=90, visible=portal.manages_team))
     register_nav(NavEntry("Profile", "portal:profile", order=95, visible=lambda actor: actor.is_partner))
     register_home_card(HomeCard("Channel", _channel_figures, order=0))
     register_home_card(HomeCard("Customers", _customer_figures, order=10))

@@ -1,8 +1,9 @@
 """Whose brand a person meets: the parent's, or, for a white-label partner's people, only their partner's.
 
-One place for pages (the context processor, the pages before login), and for every email (sender,
-subject, body and footer): `send_branded_mail` is the only way the project sends mail
-(tests/security/test_branding.py fails on a `send_mail` anywhere else)."""
+One place for pages (the context processor, the partner's own sign-in page, the pages before login,
+the error pages, the favicon) and for every email (sender, subject, body and footer):
+`send_branded_mail` is the only way the project sends mail (tests/security/test_branding.py fails on
+a `send_mail` anywhere else)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from email.utils import formataddr
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.mail import EmailMessage
+from django.templatetags.static import static
+from django.urls import reverse
 
 # Remembers, across logout, that this browser belongs to a white-label partner's person, so the
 # login and password pages they meet next carry their partner's brand.
 BRAND_COOKIE = "prm_brand"
 BRAND_COOKIE_AGE = 180 * 24 * 3600
+PARENT_COLOR = "#1a5fb4"
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,16 @@ class Brand:
     color: str
     from_email: str
     partner_slug: str = ""  # set for a white-label partner's brand
+    favicon_url: str = ""
+    login_url: str = ""
 
     @property
     def is_parent(self) -> bool:
         return not self.partner_slug
+
+    @property
+    def white_label(self) -> bool:
+        return bool(self.partner_slug)
 
     @property
     def parent_company_name(self) -> str:
@@ -41,22 +51,45 @@ def parent_brand() -> Brand:
     return Brand(
         name=settings.PARENT_COMPANY_NAME,
         logo_url=settings.PARENT_COMPANY_LOGO_URL,
-        color="#1a5fb4",
+        color=PARENT_COLOR,
         from_email=settings.DEFAULT_FROM_EMAIL,
+        favicon_url=static("img/favicon.svg"),
+        login_url=reverse("portal:login"),
     )
 
 
-def brand_of_partner(partner) -> Brand:
-    """A white-label partner's own brand; every other partner's people see the parent's."""
-    if partner is None or partner.agreement.parent_brand_visible:
+def hides_parent(partner) -> bool:
+    return partner is not None and not partner.agreement.parent_brand_visible
+
+
+def brand_of_partner(partner, *, signed_in: bool = True) -> Brand:
+    """A white-label partner's own brand; every other partner's people see the parent's. Its logo is
+    shown to signed-in people only (logos are streamed after an access check)."""
+    if not hides_parent(partner):
         return parent_brand()
     address = getattr(settings, "WHITE_LABEL_FROM_EMAIL", "no-reply@partner-portal.example")
     return Brand(
         name=partner.brand_name,
-        logo_url=partner.logo_url,
+        logo_url=partner.logo_url if signed_in else "",
         color=partner.brand_color or "#333333",
         from_email=formataddr((partner.brand_name, address)),
         partner_slug=partner.slug,
+        favicon_url=reverse("portal:partner-favicon", args=[partner.slug]),
+        login_url=reverse("portal:partner-login", args=[partner.slug]),
+    )
+
+
+def partner_for_slug(slug: str):
+    """The partner a sign-in page or brand cookie names (None if unknown or terminated)."""
+    from .models import Partner
+
+    if not slug:
+        return None
+    return (
+        Partner.objects.select_related("agreement")  # scope-lint: ok (a public sign-in page, brand only)
+        .exclude(status="terminated")
+        .filter(slug=slug[:60])
+        .first()
     )
 
 
@@ -96,13 +129,11 @@ def brand_for_request(request) -> Brand:
     link_user = _user_of_reset_link(request)
     if link_user is not None:
         return brand_of_user(link_user)
-    slug = request.COOKIES.get(BRAND_COOKIE, "")
-    if slug:
-        from .models import Partner
-
-        partner = Partner.objects.select_related("agreement").filter(slug=slug[:50]).first()
-        if partner is not None:
-            return brand_of_partner(partner)
+    # The partner sign-in page being shown, or the one this browser last used.
+    slug = getattr(request, "brand_slug", "") or request.COOKIES.get(BRAND_COOKIE, "")
+    partner = partner_for_slug(slug)
+    if partner is not None:
+        return brand_of_partner(partner, signed_in=False)
     return parent_brand()
 
 
@@ -192,3 +223,17 @@ class BrandedPasswordResetForm(PasswordResetForm):
             context=context,
             recipients=[to_email],
         )
+
+
+def favicon_svg(partner) -> str:
+    """A small icon in the partner's colour with its initial, for its tabs and bookmarks."""
+    from django.utils.html import escape
+
+    initial = escape((partner.brand_name or "?")[:1].upper())
+    color = escape(partner.brand_color or "#333333")
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        f'<rect width="32" height="32" rx="7" fill="{color}"/>'
+        '<text x="16" y="22" font-family="system-ui, sans-serif" font-size="18" font-weight="700" '
+        f'text-anchor="middle" fill="#fff">{initial}</text></svg>'
+    )

@@ -6,9 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import audit
+from . import audit, notices
 from .access import ParentRole, actor_of
 from .models import COMMISSION_TRANSITIONS, Commission, CommissionStatus
+from .presentation import label
 
 CENT = Decimal("0.01")
 
@@ -76,7 +77,8 @@ def commission_transition(*, user, commission: Commission, status: str, reason: 
     entry = Commission.objects.select_for_update().get(pk=commission.pk)
     if status not in COMMISSION_TRANSITIONS.get(CommissionStatus(entry.status), set()):
         raise ValidationError(
-            {"status": [f"A commission cannot move from '{entry.status}' to '{status}'."]}, code="illegal_transition"
+            {"status": [f"A commission cannot move from “{label(entry.status)}” to “{label(status)}”."]},
+            code="illegal_transition",
         )
     if status == CommissionStatus.REVERSED and not reason:
         raise ValidationError({"reason": ["Say why the commission is reversed."]})
@@ -106,6 +108,7 @@ def commission_transition(*, user, commission: Commission, status: str, reason: 
         from analytics import fraud
 
         fraud.check_on_commit("commission_due", entry)
+    notices.commission_changed(entry)
     return entry
 
 

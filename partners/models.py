@@ -536,6 +536,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     email_wanted = models.BooleanField(default=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The recipient asked for this kind in a daily digest rather than one email each.
+    digest_wanted = models.BooleanField(default=False)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -599,3 +601,49 @@ class CustomerClaim(models.Model):
 
     def __str__(self):
         return f"Claim {self.pk}: {self.partner} asks for {self.legal_name}"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("In the portal and by email")
+    PORTAL = "portal", _("In the portal only")
+    DIGEST = "digest", _("In the portal and in a daily email digest")
+    OFF = "off", _("Off")
+
+
+class PersonalQuerySet(models.QuerySet):
+    """A person's own settings: read and written by that person only."""
+
+    def for_user(self, user):
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user_id=user.pk)
+
+
+class PersonalSettings(models.Model):
+    """How the portal speaks to one person: their time zone (dates are shown in it)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_settings")
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    objects = PersonalQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.user} · {self.time_zone}"
+
+
+class NotificationPreference(models.Model):
+    """How a person wants one kind of notification (partners.notifications.KINDS); email when absent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=60)
+    channel = models.CharField(max_length=10, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL)
+
+    objects = PersonalQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self):
+        return f"{self.user} · {self.kind}: {self.channel}"

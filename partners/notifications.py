@@ -14,7 +14,42 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .access import ParentRole, PartnerRole, actor_of
-from .models import Membership, Notification
+from .models import Membership, Notification, NotificationChannel, NotificationPreference
+
+# Every kind of notification a person can set a preference for: kind → what it is about. Domain apps
+# add theirs with register_kind() (from AppConfig.ready or their notices module).
+KINDS: dict[str, str] = {
+    "deals.lead_offered": "A lead is offered to you",
+    "deals.registration_decided": "A deal registration is approved or rejected",
+    "deals.registration_returned": "A deal registration is returned for changes",
+    "deals.registration_submitted": "A deal registration waits for your review",
+    "deals.extension_decided": "A protection extension is decided",
+    "quotes.quote_decided": "A quote is approved, rejected or returned",
+    "quotes.quote_pending": "A quote waits for your approval",
+    "quotes.order_reviewed": "An order is approved or declined",
+    "quotes.order_in_review": "An order waits for your review",
+    "quotes.order_fulfilled": "An order is fulfilled",
+    "cases.case_assigned": "A case is assigned to you",
+    "cases.case_escalated": "A case is escalated",
+    "cases.case_handed_back": "A case is handed back",
+    "cases.sla_warning": "A case is close to its service level",
+    "commissions.approved": "A commission is approved",
+    "commissions.paid": "A commission is paid",
+}
+
+
+def register_kind(kind: str, label: str) -> None:
+    KINDS.setdefault(kind, label)
+
+
+def channels_for(users, kind: str) -> dict:
+    """user id → the channel each person chose for `kind` (email when they chose nothing)."""
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=[u.pk for u in users], kind=kind).values_list(
+            "user_id", "channel"
+        )
+    )
+    return {u.pk: chosen.get(u.pk, NotificationChannel.EMAIL) for u in users}
 
 
 def partner_recipients(partner_id, *, roles=None, users=()) -> list:
@@ -45,10 +80,15 @@ def notify(*, recipients, kind: str, key: str, title: str, body: str = "", url: 
     the ones that already existed). Call it inside the transaction that makes the event true."""
     created = []
     seen = set()
-    for user in recipients:
-        if user is None or user.pk in seen:
+    people = [user for user in recipients if user is not None]
+    channels = channels_for(people, kind)
+    for user in people:
+        if user.pk in seen:
             continue
         seen.add(user.pk)
+        channel = channels[user.pk]
+        if channel == NotificationChannel.OFF:
+            continue
         membership = Membership.objects.filter(user_id=user.pk, is_active=True).only("partner_id").first()
         try:
             with transaction.atomic():
@@ -60,7 +100,8 @@ def notify(*, recipients, kind: str, key: str, title: str, body: str = "", url: 
                     title=title[:200],
                     body=body,
                     url=url[:300],
-                    email_wanted=email and bool(user.email),
+                    email_wanted=email and channel == NotificationChannel.EMAIL and bool(user.email),
+                    digest_wanted=email and channel == NotificationChannel.DIGEST and bool(user.email),
                 )
         except IntegrityError:
             continue  # this person was already told about this event
@@ -77,6 +118,13 @@ def notify(*, recipients, kind: str, key: str, title: str, body: str = "", url: 
 def brand_name_for(notification) -> str:
     partner = notification.partner
     return partner.brand_name if partner is not None else settings.PARENT_COMPANY_NAME
+
+
+def set_preferences(*, user, channels: dict) -> None:
+    """Save a person's channel for each kind (unknown kinds and channels are ignored)."""
+    for kind, channel in channels.items():
+        if kind in KINDS and channel in NotificationChannel.values:
+            NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
 
 
 def absolute_url(path: str) -> str:

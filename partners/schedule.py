@@ -9,4 +9,8 @@ BEAT_SCHEDULE = {
         "task": "partners.tasks.send_pending_notification_emails",
         "schedule": crontab(minute="*/10"),
     },
+    "partners-send-notification-digests": {
+        "task": "partners.tasks.send_notification_digests",
+        "schedule": crontab(minute=0, hour=7),
+    },
 }

@@ -21,13 +21,14 @@ from .models import (
     RelationshipKind,
     Territory,
 )
+from .presentation import label
 
 User = get_user_model()
 
 
 def transition_error(obj, current, target):
     return ValidationError(
-        {"status": [f"A {obj._meta.verbose_name} cannot move from '{current}' to '{target}'."]},
+        {"status": [f"A {obj._meta.verbose_name} cannot move from “{label(current)}” to “{label(target)}”."]},
         code="illegal_transition",
     )
 

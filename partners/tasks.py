@@ -98,3 +98,42 @@ def send_pending_notification_emails() -> int:
     ).values_list("pk", flat=True)[:500]
     ids = list(due)
     return send_notification_emails(ids) if ids else 0
+
+
+@shared_task
+def send_notification_digests() -> int:
+    """Daily: one email per person with the notifications they asked to get as a digest. Rows are
+    locked and stamped with the send, so a second run (or worker) sends nothing more."""
+    from django.core.mail import send_mail
+
+    from .models import Notification
+    from .notifications import absolute_url, brand_name_for
+
+    sent = 0
+    recipients = (
+        Notification.objects.filter(digest_wanted=True, emailed_at__isnull=True)
+        .order_by()
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    for recipient_id in list(recipients)[:1000]:
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(of=("self",))
+                .select_related("recipient", "partner")
+                .filter(recipient_id=recipient_id, digest_wanted=True, emailed_at__isnull=True)
+                .order_by("created_at", "pk")
+            )
+            if not rows or not rows[0].recipient.email:
+                continue
+            brand = brand_name_for(rows[-1])
+            lines = [f"- {n.title}" + (f"\n  {absolute_url(n.url)}" if n.url else "") for n in rows]
+            body = "\n".join(
+                ["Here is what happened since your last digest:", "", *lines, "", f"— {brand} partner portal"]
+            )
+            count = len(rows)
+            subject = f"[{brand}] {count} update{'s' if count != 1 else ''} for you"
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [rows[0].recipient.email])
+            Notification.objects.filter(pk__in=[n.pk for n in rows]).update(emailed_at=timezone.now())
+            sent += 1
+    return sent

@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 
 from prm.security.login import LoginForm
 
-from . import token_views, views
+from . import account_views, token_views, views
 from .branding import BrandedPasswordResetForm
 
 app_name = "portal"
@@ -15,7 +15,17 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", account_views.BrandedLogoutView.as_view(), name="logout"),
+    path(
+        "p/<slug:slug>/login/",
+        account_views.PartnerLoginView.as_view(authentication_form=LoginForm),
+        name="partner-login",
+    ),
+    path("p/<slug:slug>/favicon.svg", account_views.partner_favicon, name="partner-favicon"),
+    path("brand.css", account_views.brand_css, name="brand-css"),
+    path("notifications/", account_views.notification_list, name="notifications"),
+    path("notifications/read/", account_views.notification_read, name="notifications-read"),
+    path("settings/", account_views.personal_settings, name="settings"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("portal:password-change-done")),

@@ -16,7 +16,7 @@ from .access import PartnerRole, actor_of
 from .agreement import BusinessModel, PostWinVisibility
 from .forms import BrandingForm, CustomerForm, InviteForm
 from .models import CustomerClaim, CustomerStatus, PartnerStatus
-from .portal import HOME_CARDS
+from .portal import HOME_CARDS, TODOS
 
 
 def portal_view(view):
@@ -57,14 +57,18 @@ def home(request):
     actor = actor_of(request.user)
     cards = []
     for card in HOME_CARDS:
+        if not card.visible(actor):
+            continue
         rows = card.compute(request.user)
         if rows:
             cards.append({"title": card.title, "rows": rows})
+    todos = [(text, count, url) for todo in TODOS for text, count, url in todo.compute(request.user) if count]
     return render(
         request,
         "portal/home.html",
         {
             "cards": cards,
+            "todos": todos,
             "recent": selectors.recent_audit(user=request.user, limit=8)
             if actor.is_parent or actor.is_partner_admin
             else [],

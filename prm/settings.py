@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "partners.middleware.RequestContextMiddleware",
     "analytics.middleware.SecurityEventMiddleware",
+    "partners.timezones.UserTimeZoneMiddleware",
     # Last, as django-axes asks: it turns a lockout into a 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -88,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "partners.context_processors.portal",
             ],
+            # The presentation filters (money, day, when, ago, label, person, sentence) everywhere.
+            "builtins": ["partners.templatetags.present"],
         },
     },
 ]
@@ -164,6 +167,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="partners@helios.exam
 PARENT_COMPANY_NAME = env.str("PARENT_COMPANY_NAME", default="Helios Cloud")
 PARENT_COMPANY_LOGO_URL = env.str("PARENT_COMPANY_LOGO_URL", default="/static/img/helios-logo.svg")
 # Where people reach the portal: links in emails are absolute.
+# The parent's accounting currency: credit limits, commission and pipeline totals.
+PARENT_CURRENCY = env.str("PARENT_CURRENCY", default="USD")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {

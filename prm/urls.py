@@ -12,6 +12,8 @@ admin.site.site_title = "PRM admin"
 admin.site.index_title = "Channel administration"
 admin.site.login_form = AdminLoginForm  # a 256-character username is a form error, not a 500
 
+handler500 = "partners.account_views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
     path("healthz", health.healthz, name="healthz"),

@@ -67,6 +67,16 @@ def review_queue(*, user):
     return orders, quotes
 
 
+def next_order_to_review(*, user, after):
+    """The oldest order still waiting for review other than `after` (for "approve and next")."""
+    return review_queue(user=user)[0].filter(status=OrderStatus.IN_REVIEW).exclude(pk=after.pk).first()
+
+
+def next_quote_to_approve(*, user, after):
+    """The quote waiting longest for approval other than `after` (for "approve and next")."""
+    return review_queue(user=user)[1].filter(status=QuoteStatus.PENDING_APPROVAL).exclude(pk=after.pk).first()
+
+
 def quotable_customers(*, user):
     return Customer.objects.for_user(user).order_by("legal_name")
 

@@ -17,8 +17,9 @@ from partners import services as partner_services
 from partners.access import actor_of
 from partners.agreement import QuoteAccess, ServiceModel
 from partners.models import Customer, CustomerRelationship, CustomerStatus, Partner, RelationshipKind
+from partners.presentation import label
 
-from . import permissions, pricing, rules
+from . import notices, permissions, pricing, rules
 from .models import (
     LIVE_ORDER_STATUSES,
     QUOTE_EDITABLE,
@@ -51,7 +52,7 @@ def approval_threshold() -> Decimal:
 
 def transition_error(kind, current, target):
     return ValidationError(
-        {"status": [f"A {kind} cannot move from '{current}' to '{target}'."]}, code="illegal_transition"
+        {"status": [f"A {kind} cannot move from “{label(current)}” to “{label(target)}”."]}, code="illegal_transition"
     )
 
 
@@ -426,6 +427,7 @@ def _move_quote(*, user, quote, status, reason="", verb=None, **fields) -> Quote
         changes={"status": [before, status]},
         reason=reason,
     )
+    notices.quote_moved(quote)
     return quote
 
 
@@ -655,6 +657,7 @@ def _move_order(*, user, order, status, reason="", verb=None, **fields) -> Order
         changes={"status": [before, status]},
         reason=reason,
     )
+    notices.order_moved(order)
     return order
 
 

@@ -299,7 +299,13 @@ def quote_action(request, pk, action):
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return redirect("quotes:quote-detail", pk=quote.pk)
-    messages.success(request, f"{result.number}: {result.get_status_display()}.")
+    messages.success(request, f"Quote {result.number} is now {result.get_status_display().lower()}.")
+    if request.POST.get("and_next"):
+        following = selectors.next_quote_to_approve(user=request.user, after=quote)
+        if following is None:
+            messages.info(request, "No other quote is waiting for approval.")
+            return redirect("quotes:review-queue")
+        return redirect("quotes:quote-detail", pk=following.pk)
     return redirect("quotes:quote-detail", pk=result.pk)
 
 
@@ -394,7 +400,13 @@ def order_action(request, pk, action):
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, f"{result.number}: {result.get_status_display()}.")
+        messages.success(request, f"Order {result.number} is now {result.get_status_display().lower()}.")
+        if request.POST.get("and_next"):
+            following = selectors.next_order_to_review(user=request.user, after=order)
+            if following is None:
+                messages.info(request, "No other order is waiting for review.")
+                return redirect("quotes:review-queue")
+            return redirect("quotes:order-detail", pk=following.pk)
     if request.POST.get("next") == "review":
         return redirect("quotes:review-queue")
     return redirect("quotes:order-detail", pk=order.pk)

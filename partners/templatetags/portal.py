@@ -13,18 +13,26 @@ def portal_nav(context):
     request = context.get("request")
     actor = actor_of(getattr(request, "user", None))
     entries = []
-    for entry in NAV:
+    for entry in sorted(NAV, key=lambda e: (e.order != 0 and not entry_leads(e, actor), e.order)):
         if not entry.visible(actor):
             continue
         try:
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        current = request is not None and (
-            request.path == url or (url != reverse("portal:home") and request.path.startswith(url))
-        )
-        entries.append({"label": entry.label, "url": url, "active": current})
+        entries.append({"label": entry.label, "url": url, "active": False})
+    # One current entry: the longest address the page is under (Orders, not also Quotes).
+    path = getattr(request, "path", "")
+    matches = [
+        e for e in entries if path == e["url"] or (e["url"] != reverse("portal:home") and path.startswith(e["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda e: len(e["url"]))["active"] = True
     return entries
+
+
+def entry_leads(entry, actor) -> bool:
+    return bool(entry.lead_for(actor))
 
 
 @register.simple_tag(takes_context=True)

@@ -27,7 +27,10 @@ def test_my_queue_and_shared_queue(client):
     in_shared = services.case_open(user=agent, customer=customer, origin="web", category="complaint", subject="Loud")
     assert in_shared.queue == shared
     client.force_login(agent)
+    # The default list is the agent's open work: assigned to them, and the case they just opened.
     page = client.get("/portal/cases/").content.decode()
+    assert "Mine" in page and "Loud" in page and "My open work" in page
+    page = client.get("/portal/cases/?view=mine").content.decode()
     assert "Mine" in page and "Loud" not in page
     page = client.get("/portal/cases/?view=shared").content.decode()
     assert "Loud" in page and "Mine" not in page

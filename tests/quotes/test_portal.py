@@ -139,7 +139,7 @@ def test_order_page_shows_timeline_rules_and_decline_reason(seller, catalogue, d
     )
     html = client.get(f"/portal/quotes/orders/{order.pk}/").content.decode()
     assert "Customer failed KYC" in html
-    assert "in_review" in html and "declined" in html
+    assert "In review → <strong>Declined</strong>" in html
     assert "First order of a customer" in html
 
 
@@ -232,3 +232,20 @@ def test_portal_lists_do_not_grow_queries_with_rows(seller, catalogue, path):
             seller["partner"], customer_of(seller["partner"]), created_by=seller["user"], status="in_review"
         )
     assert count() == few
+
+
+def test_approve_and_next_walks_the_review_queues(seller, catalogue, desk):
+    """Quotes and orders: a decision with "and next" opens the next one waiting, then says none is left."""
+    make = {"partner": seller["partner"], "customer": seller["customer"], "created_by": seller["user"]}
+    quotes = [quote_with_line(make["partner"], make["customer"], created_by=make["created_by"]) for _ in range(2)]
+    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(status="pending_approval")
+    orders = [order_with_line(**make, status="in_review") for _ in range(2)]
+    client = browser(desk)
+    response = client.post(f"/portal/quotes/{quotes[0].pk}/approve/", {"and_next": "1"})
+    assert response["Location"] == f"/portal/quotes/{quotes[1].pk}/"
+    response = client.post(f"/portal/quotes/{quotes[1].pk}/approve/", {"and_next": "1"}, follow=True)
+    assert "No other quote is waiting for approval." in response.content.decode()
+    response = client.post(f"/portal/quotes/orders/{orders[0].pk}/approve/", {"and_next": "1"})
+    assert response["Location"] == f"/portal/quotes/orders/{orders[1].pk}/"
+    page = client.get(f"/portal/quotes/orders/{orders[1].pk}/").content.decode()
+    assert "Approve and open the next" in page and "Decline and open the next" in page

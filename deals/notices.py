@@ -1,0 +1,73 @@
+"""What the deals domain tells people, in words: called by deals.services inside the transaction that
+makes the event true (partners.notifications sends each once, after commit)."""
+
+from django.urls import reverse
+
+from partners.access import ParentRole
+from partners.notifications import notify, parent_recipients, partner_recipients
+from partners.presentation import money, when_utc
+
+SELLERS = ("admin", "manager", "rep")
+
+
+def lead_offered(offer) -> None:
+    lead = offer.lead
+    notify(
+        recipients=partner_recipients(offer.partner_id, roles=SELLERS),
+        kind="deals.lead_offered",
+        key=f"lead-offer:{offer.pk}",
+        title=f"New lead for you: {lead.company_name}. Answer by {when_utc(offer.deadline)}",
+        body="Accept it to make it your opportunity, or decline it so it goes to another partner.",
+        url=reverse("deals:lead-detail", args=[lead.pk]),
+    )
+
+
+def registration_submitted(registration) -> None:
+    notify(
+        recipients=parent_recipients(
+            roles=(ParentRole.CHANNEL_MANAGER, ParentRole.SALES), partner_id=registration.partner_id
+        ),
+        kind="deals.registration_submitted",
+        key=f"registration:{registration.pk}:submitted:{registration.submitted_at:%Y%m%d%H%M%S}",
+        title=f"Deal registration to review: {registration.customer_name} "
+        f"({money(registration.estimated_value, registration.currency)})",
+        url=reverse("deals:registration-detail", args=[registration.pk]),
+    )
+
+
+def _registration_people(registration):
+    return partner_recipients(registration.partner_id, roles=("admin", "manager"), users=[registration.created_by])
+
+
+def registration_decided(registration) -> None:
+    status = registration.status
+    outcome = {
+        "approved": f"approved: protected until {when_utc(registration.protected_until, time=False)}",
+        "rejected": "rejected",
+        "returned": "returned for changes",
+    }.get(status, registration.get_status_display().lower())
+    decided_at = registration.decided_at or registration.approved_at
+    notify(
+        recipients=_registration_people(registration),
+        kind="deals.registration_returned" if status == "returned" else "deals.registration_decided",
+        key=f"registration:{registration.pk}:{status}:{decided_at:%Y%m%d%H%M%S}",
+        title=f"Your deal registration for {registration.customer_name} was {outcome}",
+        body=registration.decision_reason or "",
+        url=reverse("deals:registration-detail", args=[registration.pk]),
+    )
+
+
+def extension_decided(extension, registration) -> None:
+    approved = extension.status == "approved"
+    title = (
+        f"Protection for {registration.customer_name} extended to {when_utc(registration.protected_until, time=False)}"
+        if approved
+        else f"The extension for {registration.customer_name} was turned down"
+    )
+    notify(
+        recipients=_registration_people(registration),
+        kind="deals.extension_decided",
+        key=f"registration-extension:{extension.pk}:{extension.status}",
+        title=title,
+        url=reverse("deals:registration-detail", args=[registration.pk]),
+    )

@@ -1,0 +1,28 @@
+"""Template filters of the presentation layer (partners.presentation), loaded on every template."""
+
+from django import template
+
+from partners import presentation
+from partners.choices import country_name
+
+register = template.Library()
+
+register.filter("money", presentation.money)
+register.filter("number", presentation.number)
+register.filter("percent", presentation.percent)
+register.filter("day", presentation.day)
+register.filter("when", presentation.when)
+register.filter("label", presentation.label)
+register.filter("sentence", presentation.activity_sentence)
+register.filter("country", country_name)
+
+
+@register.filter
+def ago(value):
+    """ "in 3 days" / "2 hours ago"."""
+    return presentation.relative(value)
+
+
+@register.filter(name="person")
+def person_filter(user, fallback="Someone"):
+    return presentation.person(user, fallback=fallback)
