@@ -3,6 +3,9 @@ API tokens used from an address their user never called from before."""
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from knox.models import AuthToken
+
+from prm.security.client_ip import client_ip
 
 from .models import SecurityEvent, SecurityKind, TokenAddress
 
@@ -18,12 +21,12 @@ class SecurityEventMiddleware:
         user = getattr(request, "user", None)
         if user is None or not getattr(user, "is_authenticated", False):
             return response
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = client_ip(request) or None
         kind = STATUS_KINDS.get(response.status_code)
         if kind is not None:
             record(kind=kind, user=user, ip=ip, path=request.path)
         auth = getattr(request, "auth", None)
-        if ip and auth is not None and auth.__class__.__name__ == "Token":
+        if ip and isinstance(auth, AuthToken):
             _token_address(user, ip, request.path)
         return response
 

@@ -71,3 +71,19 @@ def extension_decided(extension, registration) -> None:
         title=title,
         url=reverse("deals:registration-detail", args=[registration.pk]),
     )
+
+
+def registration_expiring(*, registration_id, partner_id, customer_name, protected_until, registered_by_id) -> None:
+    """The protection of an approved registration ends soon (the expiry task, set-based, passes ids)."""
+    from django.contrib.auth import get_user_model
+
+    registered_by = get_user_model().objects.filter(pk=registered_by_id).first() if registered_by_id else None
+    notify(
+        recipients=partner_recipients(partner_id, roles=("admin", "manager"), users=[registered_by]),
+        kind="deals.registration_expiring",
+        key=f"registration:{registration_id}:expiring:{protected_until:%Y%m%d%H%M%S}",
+        title=f"The protection of your deal registration for {customer_name} ends on "
+        f"{when_utc(protected_until, time=False)}",
+        body="Win or close it, or request an extension in the portal.",
+        url=reverse("deals:registration-detail", args=[registration_id]),
+    )

@@ -10,13 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from analytics import fraud
-from partners import audit, branding, ledger
+from partners import audit, ledger
 from partners.access import actor_of
 from partners.agreement import CommissionModel, CustomerOwner
 from partners.models import (
@@ -1069,7 +1068,7 @@ def _due_batch(queryset, limit):
     return list(
         queryset.select_for_update(skip_locked=True, of=("self",))
         .order_by("protected_until", "pk")
-        .values_list("pk", "partner_id", "customer_name", "protected_until", "created_by__email")[:limit]
+        .values_list("pk", "partner_id", "customer_name", "protected_until", "created_by_id")[:limit]
     )
 
 
@@ -1122,19 +1121,14 @@ def deal_registrations_warn_due(*, now=None, limit: int = EXPIRY_BATCH) -> int:
         model=DealRegistration,
         rows=[(pk, partner_id, f"Registration {pk}: {name}") for pk, partner_id, name, _, _ in due],
     )
-    messages = [
-        (
-            f"Deal registration #{pk} expires soon",
-            f"The protection of your deal registration #{pk} for {name} ends on {until:%Y-%m-%d}. "
-            "Win or close it, or request an extension in the portal.",
-            settings.DEFAULT_FROM_EMAIL,
-            [email],
+    for pk, partner_id, name, until, registered_by_id in due:
+        notices.registration_expiring(
+            registration_id=pk,
+            partner_id=partner_id,
+            customer_name=name,
+            protected_until=until,
+            registered_by_id=registered_by_id,
         )
-        for pk, _partner_id, name, until, email in due
-        if email
-    ]
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
     return len(due)
 
 
@@ -1158,20 +1152,13 @@ def deal_registration_warn_expiry(*, registration_id: int) -> bool:
     registration.expiry_warned_at = now
     registration.save(update_fields=["expiry_warned_at", "updated_at"])
     audit.record(actor=None, verb="deal_registration.expiry_warning", obj=registration)
-    recipient = registration.created_by
-    if getattr(recipient, "email", ""):
-        body = (
-            f"The protection of your deal registration #{registration.pk} for {registration.customer_name} ends on "
-            f"{registration.protected_until:%Y-%m-%d}. Win or close it, or request an extension in the portal."
-        )
-        transaction.on_commit(
-            lambda: branding.send_mail_to_users(
-                users=[recipient],
-                subject=f"Deal registration #{registration.pk} expires soon",
-                body=body,
-                fail_silently=True,
-            )
-        )
+    notices.registration_expiring(
+        registration_id=registration.pk,
+        partner_id=registration.partner_id,
+        customer_name=registration.customer_name,
+        protected_until=registration.protected_until,
+        registered_by_id=registration.created_by_id,
+    )
     return True
 
 

@@ -24,6 +24,7 @@ KINDS: dict[str, str] = {
     "deals.registration_returned": "A deal registration is returned for changes",
     "deals.registration_submitted": "A deal registration waits for your review",
     "deals.extension_decided": "A protection extension is decided",
+    "deals.registration_expiring": "A deal registration's protection ends soon",
     "quotes.quote_decided": "A quote is approved, rejected or returned",
     "quotes.quote_pending": "A quote waits for your approval",
     "quotes.order_reviewed": "An order is approved or declined",
@@ -113,11 +114,6 @@ def notify(*, recipients, kind: str, key: str, title: str, body: str = "", url: 
 
             transaction.on_commit(lambda: send_notification_emails.delay(ids))
     return created
-
-
-def brand_name_for(notification) -> str:
-    partner = notification.partner
-    return partner.brand_name if partner is not None else settings.PARENT_COMPANY_NAME
 
 
 def set_preferences(*, user, channels: dict) -> None:

@@ -58,10 +58,9 @@ def send_pending_invitations() -> int:
 def send_notification_emails(notification_ids: list[int]) -> int:
     """Email each notification once: the row is locked and stamped in the same transaction, so a
     task delivered twice (or two workers) sends one email."""
-    from django.core.mail import send_mail
-
+    from . import branding
     from .models import Notification
-    from .notifications import absolute_url, brand_name_for
+    from .notifications import absolute_url
 
     sent = 0
     for notification_id in notification_ids:
@@ -74,11 +73,12 @@ def send_notification_emails(notification_ids: list[int]) -> int:
             )
             if notification is None or not notification.recipient.email:
                 continue
-            brand = brand_name_for(notification)
             link = absolute_url(notification.url)
-            body = "\n\n".join(part for part in (notification.body, link, f"— {brand} partner portal") if part)
-            send_mail(
-                f"[{brand}] {notification.title}", body, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email]
+            branding.send_branded_mail(
+                brand=branding.brand_of_user(notification.recipient),
+                subject=notification.title,
+                body="\n\n".join(part for part in (notification.body, link) if part),
+                recipients=[notification.recipient.email],
             )
             notification.emailed_at = timezone.now()
             notification.save(update_fields=["emailed_at"])
@@ -104,10 +104,9 @@ def send_pending_notification_emails() -> int:
 def send_notification_digests() -> int:
     """Daily: one email per person with the notifications they asked to get as a digest. Rows are
     locked and stamped with the send, so a second run (or worker) sends nothing more."""
-    from django.core.mail import send_mail
-
+    from . import branding
     from .models import Notification
-    from .notifications import absolute_url, brand_name_for
+    from .notifications import absolute_url
 
     sent = 0
     recipients = (
@@ -126,14 +125,14 @@ def send_notification_digests() -> int:
             )
             if not rows or not rows[0].recipient.email:
                 continue
-            brand = brand_name_for(rows[-1])
             lines = [f"- {n.title}" + (f"\n  {absolute_url(n.url)}" if n.url else "") for n in rows]
-            body = "\n".join(
-                ["Here is what happened since your last digest:", "", *lines, "", f"— {brand} partner portal"]
-            )
             count = len(rows)
-            subject = f"[{brand}] {count} update{'s' if count != 1 else ''} for you"
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [rows[0].recipient.email])
+            branding.send_branded_mail(
+                brand=branding.brand_of_user(rows[0].recipient),
+                subject=f"{count} update{'s' if count != 1 else ''} for you",
+                body="\n".join(["Here is what happened since your last digest:", "", *lines]),
+                recipients=[rows[0].recipient.email],
+            )
             Notification.objects.filter(pk__in=[n.pk for n in rows]).update(emailed_at=timezone.now())
             sent += 1
     return sent

@@ -3,11 +3,11 @@ API tokens used from a new address, exports; for parent admins and the fraud ana
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from analytics.models import SecurityEvent, TokenAddress
 from partners.access import ParentRole, PartnerRole
+from prm.security.tokens import token_issue
 from tests.factories import PartnerFactory, parent_user, partner_user
 
 pytestmark = pytest.mark.django_db
@@ -45,14 +45,14 @@ def test_bursts_of_refusals_per_person(analyst, partner_a, rep_a):
 
 
 def test_token_use_from_a_new_address(analyst, rep_a):
-    token = Token.objects.create(user=rep_a)
+    _, key = token_issue(user=rep_a)
     home = APIClient(REMOTE_ADDR="192.0.2.1")
-    home.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    home.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert home.get("/api/v1/me/").status_code == 200
     assert home.get("/api/v1/me/").status_code == 200
     assert not SecurityEvent.objects.filter(kind="new_token_address").exists()
     away = APIClient(REMOTE_ADDR="198.51.100.9")
-    away.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    away.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert away.get("/api/v1/me/").status_code == 200
     [event] = SecurityEvent.objects.filter(kind="new_token_address")
     assert event.user == rep_a and event.ip_address == "198.51.100.9"

@@ -12,7 +12,9 @@ from tests.factories import PartnerFactory, parent_user, partner_user
 pytestmark = pytest.mark.django_db
 
 
-def test_one_notification_and_one_email_per_event_and_recipient(partner_a, admin_a, django_capture_on_commit_callbacks):
+def test_one_notification_and_one_email_per_event_and_recipient(
+    partner_a, admin_a, django_capture_on_commit_callbacks, settings
+):
     with django_capture_on_commit_callbacks(execute=True):
         first = notify(recipients=[admin_a, admin_a], kind="test.event", key="evt:1", title="Lead offered", url="/x/")
     with django_capture_on_commit_callbacks(execute=True):
@@ -20,7 +22,7 @@ def test_one_notification_and_one_email_per_event_and_recipient(partner_a, admin
     assert len(first) == 1 and again == []
     assert Notification.objects.filter(recipient=admin_a, key="evt:1").count() == 1
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == "[Alpha Partners] Lead offered"
+    assert mail.outbox[0].subject == f"[{settings.PARENT_COMPANY_NAME}] Lead offered"
     assert "http://127.0.0.1:8000/x/" in mail.outbox[0].body
     # A redelivered task and the periodic catch-up send nothing more.
     assert send_notification_emails([first[0].pk]) == 0
