@@ -331,20 +331,16 @@ def _win_without_order_check(opportunity, params):
 
 
 def _win_without_order_sweep(params, since):
+    from django.db.models import Exists, OuterRef
+
     from deals.models import Opportunity
     from quotes.models import LIVE_ORDER_STATUSES, Order
 
-    refs = set(
-        Order.objects.filter(status__in=LIVE_ORDER_STATUSES, quote__opportunity_ref__startswith="opportunity:")
-        .values_list("quote__opportunity_ref", flat=True)
-        .distinct()
-    )
     wins = Opportunity.objects.filter(
         stage="closed_won", closed_at__gte=since, partner__isnull=False, amount__gte=Decimal(str(params["min_amount"]))
-    )
+    ).exclude(Exists(Order.objects.filter(opportunity=OuterRef("pk"), status__in=LIVE_ORDER_STATUSES)))
     for opportunity in wins.iterator(chunk_size=2000):
-        if f"opportunity:{opportunity.pk}" not in refs:
-            yield _no_order_finding(opportunity, params)
+        yield _no_order_finding(opportunity, params)
 
 
 register(

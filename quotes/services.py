@@ -1156,13 +1156,14 @@ def order_fulfil(*, order) -> Order:
             changes={"status": [before, CustomerStatus.ACTIVE]},
             reason=f"Order {order.number} fulfilled.",
         )
-    # The order proves the sale: its opportunity closes as won at the order's value, and the one
-    # commission of the sale accrues there, keyed on the opportunity (deals owns the rule).
     from deals.services import opportunity_win_by_order
+    from renewals.services import contract_record_fulfilment, renewal_of_order
 
-    opportunity_win_by_order(order=order)
-    from renewals.services import contract_record_fulfilment
-
+    # A renewal order renews a contract (and earns the renewal commission); any other order proves a
+    # sale: its opportunity closes as won at the order's value, and the one commission of the sale
+    # accrues there, keyed on the opportunity (deals owns the rule).
+    if order.opportunity_id is not None or renewal_of_order(order) is None:
+        opportunity_win_by_order(order=order)
     contract_record_fulfilment(order=order)  # subscription lines become (or extend) contracts
     return order
 

@@ -278,7 +278,6 @@ def _renew_contract(*, renewal, order, lines) -> Contract:
         closed_by_side=OwnerSide.PARENT if order.placed_by_parent else OwnerSide.PARTNER,
     )
     _accrue_renewal_commission(renewal=renewal, contract=contract, order=order)
-    _reverse_closed_deal_commission(order)
     return contract
 
 
@@ -300,21 +299,6 @@ def _reverse_system(entry, reason):
         changes={"status": [before, CommissionStatus.REVERSED]},
         reason=entry.reversal_reason,
     )
-
-
-def _reverse_closed_deal_commission(order):
-    """A renewal earns what the agreement's renewal dimensions say (the renewal commission), not the
-    closed-deal commission that fulfilment accrues for new business: undo that one for this order."""
-    from quotes import services as quote_services
-
-    ref_of = getattr(quote_services, "closed_deal_ref", None)
-    refs = {f"order:{order.pk}"} | ({ref_of(order)} if ref_of else set())
-    for entry in (
-        Commission.objects.for_partner(order.partner_id)
-        .select_for_update()
-        .filter(source=CommissionSource.CLOSED_DEAL, source_ref__in=sorted(refs), status=CommissionStatus.ACCRUED)
-    ):
-        _reverse_system(entry, f"Order {order.number} renews a contract: the renewal commission applies.")
 
 
 def _accrue_renewal_commission(*, renewal, contract, order):

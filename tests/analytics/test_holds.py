@@ -171,10 +171,10 @@ def test_a_win_accrues_on_the_fulfilled_orders_value(parent_admin, finance):
     registration = registration_of(rep, name="Ordered Inc", domain="ordered.example", value="12000.00")
     deals.deal_registration_approve(user=parent_admin, registration=registration)
     opportunity = Opportunity.objects.get(registration=registration)
-    quote = QuoteFactory(
-        partner=partner, customer=opportunity.customer, opportunity_ref=f"opportunity:{opportunity.pk}"
+    quote = QuoteFactory(partner=partner, customer=opportunity.customer, opportunity=opportunity)
+    order = order_with_line(
+        partner, opportunity.customer, quote=quote, opportunity=opportunity, status="provisioning", quantity=100
     )
-    order = order_with_line(partner, opportunity.customer, quote=quote, status="provisioning", quantity=100)
     deals.opportunity_mark_won(user=rep, opportunity=opportunity, amount=Decimal("950000.00"))
     assert not Commission.objects.filter(partner=partner, source="closed_deal").exists()
     with pytest.raises(Exception, match="has an order"):

@@ -217,7 +217,7 @@ def test_list_query_counts_do_not_grow_with_the_page(parent_admin, analyst):
         client = api_as(user)
         client.get(f"{url}?page_size=1")  # warm the per-process caches (content types, the actor)
         counts = []
-        for page_size in (2, 8):
+        for page_size in (2, 6):  # both pages short of the 8 rows, so each also counts them
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(f"{url}?page_size={page_size}")
             assert response.status_code == 200 and len(response.json()["results"]) == page_size, url

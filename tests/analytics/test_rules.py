@@ -129,10 +129,8 @@ def test_near_misses_win_with_an_order_and_a_modest_uplift(parent_admin):
     registration = registration_of(rep, name="Fair Deal Inc", domain="fairdeal.example", value="12000.00")
     deals.deal_registration_approve(user=parent_admin, registration=registration)
     opportunity = Opportunity.objects.get(registration=registration)
-    quote = QuoteFactory(
-        partner=partner, customer=opportunity.customer, opportunity_ref=f"opportunity:{opportunity.pk}"
-    )
-    order_with_line(partner, opportunity.customer, quote=quote, status="submitted")
+    quote = QuoteFactory(partner=partner, customer=opportunity.customer, opportunity=opportunity)
+    order_with_line(partner, opportunity.customer, quote=quote, opportunity=opportunity, status="submitted")
     deals.opportunity_mark_won(user=rep, opportunity=opportunity, amount=Decimal("47000.00"))  # under 5×
     assert not alerts("win_without_order").exists()
     assert not alerts("won_amount_inflated").exists()
