@@ -1426,13 +1426,17 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
         _close_registration(opportunity.registration_id, RegistrationStatus.WON, user=user)
     if opportunity.customer_id is None and opportunity.partner_id and opportunity.prospect_name:
         _customer_for_won_prospect(opportunity, user=user)
-    # A partner's win accrues on its fulfilled orders' value (fulfilment accrues the same key when an
-    # order is fulfilled later); a partner's win without an order accrues only once finance verifies
-    # it. The parent closing a partner's opportunity itself (a referral it worked) is its own proof.
+    # A win accrues its percentage on the fulfilled orders' value (fulfilment accrues the same key
+    # when an order is fulfilled later); a win without an order accrues it only once finance verifies
+    # it. A referral's fixed fee is earned when the parent itself wins the referred business.
     fulfilled = fulfilled_orders_for_opportunity(opportunity).aggregate(total=Sum("total"))["total"]
     if fulfilled:
         _accrue_win(opportunity, base=fulfilled, user=user, what="Closed deal (fulfilled orders)")
-    elif actor_of(user).is_parent:
+    elif (
+        actor_of(user).is_parent
+        and opportunity.partner_id
+        and opportunity.partner.agreement.commission_model == CommissionModel.ON_REFERRAL
+    ):
         _accrue_win(opportunity, user=user)
     fraud.check_on_commit("opportunity_won", opportunity)
     return opportunity

@@ -95,9 +95,10 @@ def notification_read(request):
     ids = request.POST.getlist("id")
     done = notifications.mark_read(user=request.user, notification_ids=[i for i in ids if i.isdigit()] if ids else None)
     if request.POST.get("open"):
-        target = Notification.objects.for_user(request.user).filter(pk=request.POST["open"]).first()
-        if target is not None and target.url.startswith("/"):
-            return redirect(target.url)
+        opened = Notification.objects.for_user(request.user).filter(pk=request.POST["open"]).first()
+        # Notification links are the portal's own paths (never another site's, not even "//host").
+        if opened is not None and opened.url.startswith("/") and not opened.url.startswith("//"):
+            return redirect(opened.url)
     messages.success(request, f"{done} notification{'s' if done != 1 else ''} marked as read.")
     return redirect("portal:notifications")
 

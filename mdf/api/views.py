@@ -9,13 +9,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from partners import uploads
 from partners.access import actor_of
 from partners.models import Partner
 from prm.api.base import ERRORS_READ, ERRORS_WRITE, ScopedViewSet, scoped_choices
+from prm.api.parsers import BoundedJSONParser
 
 from .. import permissions, selectors, services
 from ..models import (
@@ -322,7 +323,7 @@ class ClaimFileViewSet(ScopedViewSet):
     filterset_fields = ["kind", "content_type"]
     ordering_fields = ["created_at", "size"]
     ordering = ["created_at", "id"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     refusal = "Proof files cannot be changed."
 
     def claim(self) -> FundClaim:

@@ -246,7 +246,8 @@ class PageNumberPagination(BasePagination):
         raw = request.query_params.get(self.page_query_param, "1")
         try:
             number = int(raw)
-            if number < 1:
+            # Beyond a 64-bit offset no database has rows (and SQLite refuses the number itself).
+            if number < 1 or (number - 1) * self.size > 2**62:
                 raise ValueError
         except (TypeError, ValueError):
             raise NotFound("Invalid page.") from None

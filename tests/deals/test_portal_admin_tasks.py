@@ -45,8 +45,10 @@ def test_partner_pages_show_its_work(partner_a, rep_a):
     registration = registration_of(rep_a, name="Portal Prospect", products=[product])
     lead = LeadFactory(country="US", company_name="Inbox Lead")
     services.lead_forward(user=parent_user(ParentRole.ADMIN), lead=lead, partner=partner_a)
-    OpportunityFactory(partner=partner_a, owner=rep_a, name="Pipeline Deal")
-    Commission.objects.create(partner=partner_a, source="referral", source_ref="p:1", amount=Decimal("77.00"))
+    deal = OpportunityFactory(partner=partner_a, owner=rep_a, name="Pipeline Deal")
+    Commission.objects.create(
+        partner=partner_a, source="referral", source_ref=f"opportunity:{deal.pk}", amount=Decimal("77.00")
+    )
     client = client_for(rep_a)
     inbox = client.get("/portal/deals/leads/").content.decode()
     assert "Inbox Lead" in inbox and "Accept" in inbox and "pat@contact.example" not in inbox
@@ -271,7 +273,7 @@ def test_expiry_warning_and_expiry_run_twice_with_one_effect(partner_a, rep_a, d
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.expire_registrations() == {"expired": 0, "warned": 1}
     assert tasks.expire_registrations() == {"expired": 0, "warned": 0}
-    assert len(mail.outbox) == 1 and "expires soon" in mail.outbox[0].subject
+    assert len(mail.outbox) == 1 and "protection of your deal registration" in mail.outbox[0].subject
     DealRegistration.objects.filter(pk=registration.pk).update(
         protected_until=timezone.now() - datetime.timedelta(seconds=1)
     )

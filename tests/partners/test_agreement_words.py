@@ -19,6 +19,9 @@ ALTERNATIVES = {
     "renewal_commission": [True, False],
     "referral_fee": [Decimal("0.00"), Decimal("750.00")],
     "commission_rate": [Decimal("0.00"), Decimal("12.50")],
+    "renewal_uplift_percent": [Decimal("0.00"), Decimal("5.00")],
+    "renewal_commission_rate": [Decimal("5.00"), Decimal("7.50")],
+    "renewal_parent_marketing": [True, False],
 }
 
 
@@ -55,6 +58,10 @@ def test_every_dimension_is_put_in_words(name):
         agreement.commission_model = "on_close"
     if name == "renewal_exclusive_days":
         agreement.renewal_owner = "shared"
+    if name == "renewal_commission_rate":
+        agreement.renewal_owner, agreement.renewal_commission = "parent", True
+    if name == "renewal_parent_marketing":
+        agreement.renewal_owner = "partner"
     summaries = set()
     for value in _choices(agreement, name):
         setattr(agreement, name, value)

@@ -151,7 +151,7 @@ def test_other_partners_people_see_the_parent_brand(client, settings, partner_a,
 # Notifications --------------------------------------------------------------------------------------
 
 
-def test_preferences_decide_portal_email_digest_or_nothing(admin_a, django_capture_on_commit_callbacks):
+def test_preferences_decide_portal_email_digest_or_nothing(admin_a, django_capture_on_commit_callbacks, settings):
     set_preferences(
         user=admin_a,
         channels={"deals.lead_offered": "off", "cases.case_assigned": "portal", "quotes.order_reviewed": "digest"},
@@ -163,9 +163,9 @@ def test_preferences_decide_portal_email_digest_or_nothing(admin_a, django_captu
         notify(recipients=[admin_a], kind="quotes.order_reviewed", key="k4", title="Order B")
         (emailed,) = notify(recipients=[admin_a], kind="quotes.order_fulfilled", key="k5", title="Live")
     assert not portal_only.email_wanted and digest.digest_wanted and emailed.email_wanted
-    assert [m.subject for m in mail.outbox] == ["[Alpha Partners] Live"]
+    assert [m.subject for m in mail.outbox] == [f"[{settings.PARENT_COMPANY_NAME}] Live"]
     assert send_notification_digests() == 1
-    assert mail.outbox[-1].subject == "[Alpha Partners] 2 updates for you"
+    assert mail.outbox[-1].subject == f"[{settings.PARENT_COMPANY_NAME}] 2 updates for you"
     assert "Order A" in mail.outbox[-1].body and "Order B" in mail.outbox[-1].body
     assert send_notification_digests() == 0  # once
     # Unknown kinds and channels are ignored.

@@ -92,8 +92,8 @@ def test_registration_expiry_warning_of_a_white_label_rep(wingtip, django_captur
 
 
 def test_case_sla_warning_of_a_white_label_agent(wingtip, django_capture_on_commit_callbacks):
+    from cases import notices as case_notices
     from cases import services as case_services
-    from cases.services import _warn_owner
     from tests.factories import customer_of
 
     agent = partner_user(wingtip, PartnerRole.SUPPORT, username="wingtip-agent", email="agent@wingtip.example")
@@ -103,7 +103,7 @@ def test_case_sla_warning_of_a_white_label_agent(wingtip, django_capture_on_comm
     case.assignee = agent
     case.save()
     with django_capture_on_commit_callbacks(execute=True):
-        _warn_owner(case, "first_response", timezone.now())
+        case_notices.sla_warning(case, "first_response", timezone.now())
     (message,) = mail.outbox
     assert_no_parent_brand(message)
 

@@ -45,8 +45,11 @@ def dual_team(db):
     theirs = OpportunityFactory(
         partner=partner, owner=colleague, name="Secret Colleague Deal", customer=customer_of(partner, owner=colleague)
     )
+    finance = parent_user(ParentRole.FINANCE, username="tail-finance")
     for opportunity in (mine, theirs):
         deal_services.opportunity_mark_won(user=admin, opportunity=opportunity, amount=Decimal("77777.00"))
+        # A win without an order accrues once finance verifies it.
+        deal_services.opportunity_verify_win(user=finance, opportunity=opportunity)
     return {"partner": partner, "me": me, "colleague": colleague, "admin": admin, "mine": mine, "theirs": theirs}
 
 
