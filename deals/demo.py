@@ -176,16 +176,16 @@ def seed(context, stdout=None):
         user=people["tailspin-rep"], legal_name="Relecloud GmbH", domain=relecloud.domain, country=relecloud.country
     )
     # The parent takes a queued lead for its own direct sales.
-    if not Lead.objects.filter(company_name="Blue Yonder Airlines").exists():
+    if not Lead.objects.filter(company_name="Nod Publishers").exists():
         taken = services.lead_create(
             user=manager,
-            company_name="Blue Yonder Airlines",
-            company_domain="blueyonderairlines.com",
+            company_name="Nod Publishers",
+            company_domain="nodpublishers.com",
             country="US",
             source=LeadSource.PARENT_SALES,
             product_interest=lines["compute"],
             contact_name="Robin Example",
-            contact_email="robin@blueyonderairlines.com",
+            contact_email="robin@nodpublishers.com",
         )
         services.lead_take(user=admin, lead=taken)
     say("  channel integrity: a customer claim, a lead taken for direct sales")

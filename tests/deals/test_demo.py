@@ -37,4 +37,4 @@ def test_demo_shows_every_partner_and_a_live_conflict_and_is_idempotent():
     from partners.models import CustomerClaim
 
     assert CustomerClaim.objects.filter(partner__slug="tailspin", status="pending").count() == 1
-    assert Opportunity.objects.filter(lead__company_name="Blue Yonder Airlines", flow="direct").exists()
+    assert Opportunity.objects.filter(lead__company_name="Nod Publishers", flow="direct").exists()
