@@ -88,6 +88,11 @@ def test_portal_create_of_a_duplicate_sends_a_request_and_keeps_one_record(clien
     assert "already a customer in the channel" in response.content.decode()
     assert Customer.objects.filter(domain_key="wonka.com").count() == 1
     assert CustomerClaim.objects.filter(partner=partner_a).count() == 1
+    # The partner follows its request on the customer list; another partner does not see it.
+    listing = client.get("/portal/customers/").content.decode()
+    assert "Waiting for a decision" in listing and "Wonka" in listing
+    client.force_login(partner_user(PartnerFactory(), PartnerRole.ADMIN))
+    assert "Wonka" not in client.get("/portal/customers/").content.decode()
 
 
 def test_admin_add_of_a_duplicate_is_a_form_error(client, parent_admin):
