@@ -118,7 +118,7 @@ class DealRegistrationAdmin(ActionsOnlyAdmin):
 
         return money(obj.estimated_value, obj.currency)
 
-    actions = ["approve", "reject", "expire_now"]
+    actions = ["approve", "approve_override", "reject", "expire_now"]
     readonly_fields = [
         "partner",
         "created_by",
@@ -162,6 +162,40 @@ class DealRegistrationAdmin(ActionsOnlyAdmin):
             self.message_user(request, f"{approved} approved.", messages.SUCCESS)
         if waiting:
             self.message_user(request, f"{waiting} have a first approval and need a second approver.", messages.WARNING)
+
+    @admin.action(description="Approve overriding their conflicts (asks for a reason)")
+    def approve_override(self, request, queryset):
+        """A conflict with an existing account or the parent's direct pipeline is approved only on an
+        explicit override with a reason (audited): the action asks for it first."""
+        from django.template.response import TemplateResponse
+
+        reason = (request.POST.get("override_reason") or "").strip()
+        if request.POST.get("confirm") != "yes" or not reason:
+            return TemplateResponse(
+                request,
+                "admin/deals/approve_override.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Approve overriding conflicts",
+                    "registrations": queryset,
+                    "action": "approve_override",
+                    "missing_reason": request.POST.get("confirm") == "yes",
+                    "opts": self.model._meta,
+                },
+            )
+        approved = 0
+        for registration in queryset.order_by("submitted_at", "pk"):
+            result = self.run_service(
+                request,
+                services.deal_registration_approve,
+                registration=registration,
+                override_conflicts=True,
+                reason=reason,
+            )
+            approved += result is not None and result.status == "approved"
+        if approved:
+            self.message_user(request, f"{approved} approved over their conflicts.", messages.SUCCESS)
+        return None
 
     @admin.action(description="Reject the selected registrations")
     def reject(self, request, queryset):

@@ -167,6 +167,29 @@ def seed(context, stdout=None):
             contact_email="sam@alpineoutfitters.com",
         )
 
+    # One record per customer: tailspin asks for the parent's own Relecloud; the request waits for the
+    # parent's decision (admin "Customer claims"). Asking again finds the same request.
+    from partners import services as partner_services
+
+    relecloud = context["customers"]["Relecloud"]
+    partner_services.customer_create(
+        user=people["tailspin-rep"], legal_name="Relecloud GmbH", domain=relecloud.domain, country=relecloud.country
+    )
+    # The parent takes a queued lead for its own direct sales.
+    if not Lead.objects.filter(company_name="Nod Publishers").exists():
+        taken = services.lead_create(
+            user=manager,
+            company_name="Nod Publishers",
+            company_domain="nodpublishers.com",
+            country="US",
+            source=LeadSource.PARENT_SALES,
+            product_interest=lines["compute"],
+            contact_name="Robin Example",
+            contact_email="robin@nodpublishers.com",
+        )
+        services.lead_take(user=admin, lead=taken)
+    say("  channel integrity: a customer claim, a lead taken for direct sales")
+
     # Finance has approved and paid some of the ledger (once: later runs leave the ledger as it is).
     already_worked = Commission.objects.exclude(status=CommissionStatus.ACCRUED).exists()
     for entry in (

@@ -15,7 +15,7 @@ from . import permissions, selectors, services
 from .access import PartnerRole, actor_of
 from .agreement import BusinessModel, PostWinVisibility
 from .forms import BrandingForm, CustomerForm, InviteForm
-from .models import CustomerClaim, CustomerStatus, PartnerStatus
+from .models import CustomerClaim, CustomerClaimStatus, CustomerStatus, PartnerStatus
 from .portal import HOME_CARDS, TODOS
 
 
@@ -170,6 +170,12 @@ def customer_list(request):
             "statuses": CustomerStatus.choices,
             "status_only": actor.is_partner and actor.agreement.post_win_visibility == PostWinVisibility.STATUS_ONLY,
             "can_create": permissions.can_create_customer(request.user),
+            # Requests for accounts that exist elsewhere in the channel, waiting for the parent.
+            "claims": CustomerClaim.objects.for_user(request.user)
+            .filter(status=CustomerClaimStatus.PENDING)
+            .select_related("partner")[:20]
+            if not request.htmx
+            else [],
         },
     )
 

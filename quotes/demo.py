@@ -158,6 +158,15 @@ def seed(context, stdout=None):
     services.quote_expire(quote_id=expired.pk, today=today + datetime.timedelta(days=1))
 
     branded = quote("wingtip", "Fourth Coffee SARL", [line("CMP-VM-S", 10), line("SEC-SSO", 50, "10")], "wing-sent")
+    # White label: Wingtip bundles its own onboarding service, shown only on its documents.
+    services.quote_service_line_add(
+        user=wing,
+        quote=branded,
+        description="Onboarding workshop by Wingtip",
+        quantity=1,
+        unit_price=D("800.00"),
+        tax_category="FR-TVA-20",
+    )
     services.quote_submit(user=wing, quote=branded)
     services.quote_send(user=wing, quote=branded)
     wing_won = quote("wingtip", "School of Fine Art", [line("CMP-VM-S", 4), line("STO-OBJ", 2000)], "wing-won")

@@ -945,10 +945,6 @@ def linked_opportunity(order):
     return order.opportunity if order.opportunity_id else None
 
 
-def closed_deal_ref(order) -> str:
-    return f"opportunity:{order.opportunity_id}" if order.opportunity_id else f"order:{order.pk}"
-
-
 def _tell_opportunity(*, user, order):
     """An order placed for an opportunity opens the partner's pipeline to a parent that sees it only
     once an order is placed (Agreement.pipeline_visibility)."""

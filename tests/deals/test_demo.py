@@ -33,3 +33,8 @@ def test_demo_shows_every_partner_and_a_live_conflict_and_is_idempotent():
     [conflict] = conflicted.conflicts.all()
     assert conflict.conflicting_registration.partner.slug != conflicted.partner.slug
     assert Commission.objects.filter(status="paid").exists()
+    # Channel integrity: one pending customer claim (asked twice, recorded once), a lead the parent took.
+    from partners.models import CustomerClaim
+
+    assert CustomerClaim.objects.filter(partner__slug="tailspin", status="pending").count() == 1
+    assert Opportunity.objects.filter(lead__company_name="Nod Publishers", flow="direct").exists()

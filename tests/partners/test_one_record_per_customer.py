@@ -88,6 +88,11 @@ def test_portal_create_of_a_duplicate_sends_a_request_and_keeps_one_record(clien
     assert "already a customer in the channel" in response.content.decode()
     assert Customer.objects.filter(domain_key="wonka.com").count() == 1
     assert CustomerClaim.objects.filter(partner=partner_a).count() == 1
+    # The partner follows its request on the customer list; another partner does not see it.
+    listing = client.get("/portal/customers/").content.decode()
+    assert "Waiting for a decision" in listing and "Wonka" in listing
+    client.force_login(partner_user(PartnerFactory(), PartnerRole.ADMIN))
+    assert "Wonka" not in client.get("/portal/customers/").content.decode()
 
 
 def test_admin_add_of_a_duplicate_is_a_form_error(client, parent_admin):
@@ -307,3 +312,27 @@ def test_migration_merges_existing_duplicates_keeping_every_reference():
     assert merged.commissions.count() == 1
     assert AuditEvent.objects.filter(verb="customer.merge", object_id=str(keep.pk)).exists()
     assert Permission.objects.exists()  # the schema is back at the latest state
+
+
+def test_admin_approval_over_a_conflict_asks_for_a_reason(client, partner_a, rep_a):
+    original = customer_of(PartnerFactory(), legal_name="Admin Conflict Co", domain="adminconflict.example")
+    registration = registration_of(rep_a, name="Admin Conflict Co", domain="adminconflict.example")
+    client.force_login(parent_user(ParentRole.ADMIN, superuser=True))
+    url = "/admin/deals/dealregistration/"
+    client.post(url, {"action": "approve", "_selected_action": [registration.pk]})
+    registration.refresh_from_db()
+    assert registration.status == "submitted"  # the plain approval refuses the conflict
+    page = client.post(url, {"action": "approve_override", "_selected_action": [registration.pk]})
+    assert page.status_code == 200 and "Reason" in page.content.decode()
+    client.post(
+        url,
+        {
+            "action": "approve_override",
+            "_selected_action": [registration.pk],
+            "confirm": "yes",
+            "override_reason": "Customer moved to Alpha",
+        },
+    )
+    registration.refresh_from_db()
+    assert registration.status == "approved" and registration.customer == original
+    assert AuditEvent.objects.filter(verb="deal_registration.override", reason="Customer moved to Alpha").exists()

@@ -28,6 +28,9 @@ def test_demo_has_quotes_and_orders_in_every_state_and_is_idempotent():
     from quotes.documents import render_quote_document
 
     assert settings.PARENT_COMPANY_NAME not in render_quote_document(wingtip_quote)
+    # The white-label partner's own service is on its document, outside the parent's total.
+    assert "Onboarding workshop by Wingtip" in render_quote_document(wingtip_quote)
+    assert wingtip_quote.services_total == 800
 
 
 def test_views_api_admin_and_selectors_read_tenant_models_only_through_the_scope():
