@@ -94,3 +94,32 @@ def test_claims_above_the_remainder_or_after_the_deadline_are_400_via_the_api():
     response = api.post("/api/v1/fund-claims/", payload, format="json")
     assert response.status_code == 400 and "deadline" in response.json()["fund_request"][0]
     assert not FundClaim.objects.filter(fund_request=late).exists()
+
+
+def test_parent_campaign_leads_are_distributed_or_kept_by_the_campaign(django_capture_on_commit_callbacks):
+    from partners.access import ParentRole
+    from partners.models import Territory
+    from tests.factories import parent_user
+
+    referral = PartnerFactory(business_model=BusinessModel.REFERRAL)
+    Territory.objects.get_or_create(partner=referral, country="US")
+    marketing = marketing_staff()
+    router = parent_user(ParentRole.ADMIN, superuser=True)
+    today = timezone.localdate()
+    distribute = services.campaign_create(
+        user=marketing, name="Launch", lead_handling="distribute", starts_on=today, ends_on=today, countries="us"
+    )
+    keep = services.campaign_create(
+        user=marketing, name="Brand", lead_handling="parent_only", starts_on=today, ends_on=today
+    )
+    assert distribute.country_list == ["US"]
+    with django_capture_on_commit_callbacks(execute=True):  # routing runs after commit
+        routed = services.campaign_lead_create(user=router, campaign=distribute, company_name="Routed", country="US")
+        kept = services.campaign_lead_create(user=router, campaign=keep, company_name="Kept Co", country="US")
+    routed.refresh_from_db()
+    kept.refresh_from_db()
+    assert (routed.source, routed.status, routed.partner_id) == ("campaign", "offered", referral.pk)
+    assert (kept.source, kept.status, kept.partner_id) == ("campaign", "new", None)
+    # The referral partner now sees the campaign that fed it, not the one that kept its leads.
+    api = api_as(partner_user(referral, PartnerRole.ADMIN))
+    assert [row["name"] for row in api.get("/api/v1/campaigns/").json()["results"]] == ["Launch"]
