@@ -101,14 +101,18 @@ def derived(values: dict) -> dict:
     v = {code: values.get(code, ZERO) for code in METRICS} | values
     closed = v["won_count"] + v["lost_count"]
     counts = {code: int(v[code]) for code in COUNT_METRICS if code in v}
-    return v | counts | {
-        "win_rate": _ratio(v["won_count"], closed),
-        "avg_deal": (v["won_amount"] / v["won_count"]).quantize(CENT) if v["won_count"] else None,
-        "lead_acceptance": _ratio(v["leads_accepted"], v["leads_offered"]),
-        "accept_hours": _ratio(v["lead_accept_hours"], v["leads_accepted"], scale=1),
-        "sla_attainment": _ratio(v["cases_resolved"] - v["cases_breached"], v["cases_resolved"]),
-        "approval_rate": _ratio(v["registrations_approved"], v["registrations_submitted"]),
-    }
+    return (
+        v
+        | counts
+        | {
+            "win_rate": _ratio(v["won_count"], closed),
+            "avg_deal": (v["won_amount"] / v["won_count"]).quantize(CENT) if v["won_count"] else None,
+            "lead_acceptance": _ratio(v["leads_accepted"], v["leads_offered"]),
+            "accept_hours": _ratio(v["lead_accept_hours"], v["leads_accepted"], scale=1),
+            "sla_attainment": _ratio(v["cases_resolved"] - v["cases_breached"], v["cases_resolved"]),
+            "approval_rate": _ratio(v["registrations_approved"], v["registrations_submitted"]),
+        }
+    )
 
 
 def _sums(queryset, *keys) -> dict:
@@ -499,6 +503,30 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
             "funnel": [float(r["count"]) for r in funnel.rows],
         },
     }
+
+
+CHANNEL_CACHE_SECONDS = 300
+
+
+def channel_cached(*, user, **filters) -> dict:
+    """`channel` for the caller's scope and filters, computed once per facts refresh: the key holds
+    the time of the last refresh, so new figures are never hidden behind the cache."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from .models import RefreshLock
+
+    actor = actor_of(user)
+    scope = "all" if actor.partner_ids is None else ",".join(map(str, sorted(actor.partner_ids)))
+    refreshed = RefreshLock.objects.filter(name="facts").values_list("refreshed_at", flat=True).first()
+    raw = repr((scope, sorted(filters.items()), refreshed, timezone.now().date()))
+    key = "analytics:channel:" + hashlib.sha256(raw.encode()).hexdigest()
+    view = cache.get(key)
+    if view is None:
+        view = channel(user=user, **filters)
+        cache.set(key, view, timeout=CHANNEL_CACHE_SECONDS)
+    return view
 
 
 def partner_summaries(*, user, partner_ids, period="quarter") -> dict:

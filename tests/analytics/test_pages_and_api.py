@@ -223,3 +223,22 @@ def test_list_query_counts_do_not_grow_with_the_page(parent_admin, analyst):
             assert response.status_code == 200 and len(response.json()["results"]) == page_size, url
             counts.append(len(queries))
         assert counts[0] == counts[1], (url, counts)
+
+
+def test_channel_view_is_cached_until_the_next_refresh(parent_admin):
+    partner = PartnerFactory(name="Cached Partners")
+    won(partner, "100.00", days_ago=0)
+    refresh()
+    api = api_as(parent_admin)
+
+    def channel_revenue():
+        rows = api.get("/api/v1/channel-metrics/?period=12m").json()["compare"]["rows"]
+        return next(r for r in rows if r["seller"] == "Channel")["won_amount"]
+
+    assert channel_revenue() == "100.00"
+    won(partner, "50.00", days_ago=0)
+    with CaptureQueriesContext(connection) as queries:
+        assert channel_revenue() == "100.00"  # same facts, same figures, from the cache
+    assert not any("analytics_fact" in q["sql"] for q in queries.captured_queries)
+    refresh()
+    assert channel_revenue() == "150.00"
