@@ -91,8 +91,15 @@ def _duplicate_findings(conflicts, params):
             )
 
 
+def _conflicts_of(registration):
+    """The registration's conflicts, read once per event check (two rules look at them)."""
+    if not hasattr(registration, "_fraud_conflicts"):
+        registration._fraud_conflicts = list(_conflicts([registration.pk]))
+    return registration._fraud_conflicts
+
+
 def _duplicate_check(registration, params):
-    return list(_duplicate_findings(_conflicts([registration.pk]), params))
+    return list(_duplicate_findings(_conflicts_of(registration), params))
 
 
 def _duplicate_sweep(params, since):
@@ -147,7 +154,7 @@ def _parent_findings(conflicts):
 
 
 def _parent_check(registration, params):
-    return list(_parent_findings(_conflicts([registration.pk])))
+    return list(_parent_findings(_conflicts_of(registration)))
 
 
 def _parent_sweep(params, since):

@@ -505,6 +505,30 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
     }
 
 
+CHANNEL_CACHE_SECONDS = 300
+
+
+def channel_cached(*, user, **filters) -> dict:
+    """`channel` for the caller's scope and filters, computed once per facts refresh: the key holds
+    the time of the last refresh, so new figures are never hidden behind the cache."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from .models import RefreshLock
+
+    actor = actor_of(user)
+    scope = "all" if actor.partner_ids is None else ",".join(map(str, sorted(actor.partner_ids)))
+    refreshed = RefreshLock.objects.filter(name="facts").values_list("refreshed_at", flat=True).first()
+    raw = repr((scope, sorted(filters.items()), refreshed, timezone.now().date()))
+    key = "analytics:channel:" + hashlib.sha256(raw.encode()).hexdigest()
+    view = cache.get(key)
+    if view is None:
+        view = channel(user=user, **filters)
+        cache.set(key, view, timeout=CHANNEL_CACHE_SECONDS)
+    return view
+
+
 def partner_summaries(*, user, partner_ids, period="quarter") -> dict:
     """{partner id: derived figures} for a page of partners in one query (the API's list)."""
     first, last = period_bounds(period)

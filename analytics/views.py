@@ -77,7 +77,7 @@ def channel(request):
     }
     if filters["tier"] and not filters["tier"].isdigit():
         filters["tier"] = None
-    view = selectors.channel(user=request.user, **filters)
+    view = selectors.channel_cached(user=request.user, **filters)
     tables = [view[k] for k in ("compare", "partners", "models", "products", "routing", "funnel")]
     response = _export(request, tables, "channel")
     if response is not None:

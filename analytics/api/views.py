@@ -85,7 +85,7 @@ class ChannelMetricsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
             raise PermissionDenied("The channel view is for the parent's staff.")
         params = request.query_params
         tier = params.get("tier")
-        view = selectors.channel(
+        view = selectors.channel_cached(
             user=request.user,
             period=params.get("period", "quarter"),
             tier=int(tier) if tier and tier.isdigit() else None,

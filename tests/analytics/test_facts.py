@@ -60,8 +60,7 @@ def test_facts_equal_a_direct_computation_over_the_demo(demo):
     assert len(months) >= 10
     assert any(partner is None for partner, _ in fact_months("won_amount"))
 
-
-def test_months_are_the_sum_of_their_days_and_a_refresh_is_idempotent(demo):
+    # Months are the sum of their days, and a refresh is idempotent (one seed for both checks).
     def rows():
         return sorted(
             Fact.objects.values_list("grain", "period", "partner_id", "product_line_id", "metric", "value"), key=str
@@ -84,16 +83,22 @@ def test_months_are_the_sum_of_their_days_and_a_refresh_is_idempotent(demo):
     assert rows() == before
 
 
-def test_an_event_refreshes_its_partners_facts_of_today(demo, django_capture_on_commit_callbacks):
+def test_an_event_refreshes_its_partners_facts_of_today(db, django_capture_on_commit_callbacks):
     from deals import services
-    from partners.models import Partner
+    from partners.access import PartnerRole
+    from partners.agreement import BusinessModel
+    from tests.factories import PartnerFactory, partner_user
+    from tests.factories.deals import OpportunityFactory
 
-    partner = Partner.objects.get(slug="fabrikam")
+    partner = PartnerFactory(business_model=BusinessModel.DUAL)
+    rep = partner_user(partner, PartnerRole.REP)
+    opportunity = OpportunityFactory(partner=partner, owner=rep, registered_by=rep)
     today = timezone.now().date()
-    before = Fact.objects.filter(grain="day", period=today, partner=partner, metric="won_amount").first()
-    opportunity = Opportunity.objects.filter(partner=partner, stage="qualification").first()
-    rep = opportunity.owner
+    assert not Fact.objects.filter(grain="day", period=today, partner=partner, metric="won_amount").exists()
     with django_capture_on_commit_callbacks(execute=True):
         services.opportunity_mark_won(user=rep, opportunity=opportunity, amount=Decimal("1234.00"))
-    after = Fact.objects.get(grain="day", period=today, partner=partner, metric="won_amount")
-    assert after.value == (before.value if before else Decimal(0)) + Decimal("1234.00")
+    day = Fact.objects.get(grain="day", period=today, partner=partner, metric="won_amount")
+    month = Fact.objects.get(grain="month", period=today.replace(day=1), partner=partner, metric="won_amount")
+    assert day.value == month.value == Decimal("1234.00")
+    # Another partner's figures are untouched by this partner's event.
+    assert not Fact.objects.exclude(partner=partner).filter(metric="won_amount").exists()

@@ -223,3 +223,53 @@ def test_list_query_counts_do_not_grow_with_the_page(parent_admin, analyst):
             assert response.status_code == 200 and len(response.json()["results"]) == page_size, url
             counts.append(len(queries))
         assert counts[0] == counts[1], (url, counts)
+
+
+def test_channel_view_is_cached_until_the_next_refresh(parent_admin):
+    partner = PartnerFactory(name="Cached Partners")
+    won(partner, "100.00", days_ago=0)
+    refresh()
+    api = api_as(parent_admin)
+
+    def channel_revenue():
+        rows = api.get("/api/v1/channel-metrics/?period=12m").json()["compare"]["rows"]
+        return next(r for r in rows if r["seller"] == "Channel")["won_amount"]
+
+    assert channel_revenue() == "100.00"
+    won(partner, "50.00", days_ago=0)
+    with CaptureQueriesContext(connection) as queries:
+        assert channel_revenue() == "100.00"  # same facts, same figures, from the cache
+    assert not any("analytics_fact" in q["sql"] for q in queries.captured_queries)
+    refresh()
+    assert channel_revenue() == "150.00"
+
+
+def test_scorecard_needs_action_and_tier_progress(parent_admin):
+    from analytics.models import TierRequirement
+    from deals import services as deals
+    from partners.models import ProgramTier
+    from tests.factories.deals import registration_of
+    from tests.factories.quotes import QuoteFactory
+
+    gold, _ = ProgramTier.objects.get_or_create(name="Gold", defaults={"rank": 3})
+    platinum, _ = ProgramTier.objects.get_or_create(name="Platinum", defaults={"rank": 4})
+    TierRequirement.objects.create(tier=gold, min_win_rate=Decimal("30"), min_revenue=Decimal("1000"))
+    TierRequirement.objects.create(tier=platinum, min_win_rate=Decimal("60"), min_revenue=Decimal("90000"))
+    mine, theirs = PartnerFactory(tier=gold), PartnerFactory(tier=gold)
+    admin = partner_user(mine, PartnerRole.ADMIN)
+    for partner, name in ((mine, "Mine Returned Co"), (theirs, "Theirs Returned Co")):
+        rep = partner_user(partner, PartnerRole.REP)
+        returned = registration_of(rep, name=name, domain=f"{name.split()[0].lower()}returned.example")
+        deals.deal_registration_return(user=parent_admin, registration=returned, reason="Add seats")
+        QuoteFactory(partner=partner, status="sent", customer__legal_name=f"{name} quote customer")
+    won(mine, "5000.00", days_ago=0)
+    refresh()
+    card = api_as(admin).get(f"/api/v1/scorecards/{mine.pk}/").json()
+    actions = card["actions"]["rows"]
+    assert {row["what"] for row in actions} == {"Registration returned for changes", "Quote awaiting the customer"}
+    assert "Mine Returned Co" in {row["item"] for row in actions}
+    assert not any("Theirs" in str(row["item"]) for row in actions)
+    tier = {row["measure"]: row for row in card["tier"]["rows"]}
+    assert tier["Won revenue"]["actual"] == "5000.00"
+    assert tier["Won revenue"]["current"] == "≥ 1000.00" and "Platinum" in tier["Won revenue"]["next"]
+    assert tier["Win rate %"]["actual"] == "100.0"
