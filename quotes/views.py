@@ -37,6 +37,9 @@ def _order_or_404(request, pk):
 
 
 def _error_text(exc: ValidationError) -> str:
+    """The messages a person reads (the API's machine-readable `failed_rules` list is left out)."""
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for field, msgs in exc.message_dict.items() if field != "failed_rules" for m in msgs)
     return " ".join(exc.messages)
 
 

@@ -90,6 +90,7 @@ class Person:
 
     def assert_fits(self):
         """Nothing scrolls sideways (the phone layout's promise)."""
+        self.page.wait_for_load_state("load")
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= self.viewport["width"], f"{self.page.url} is {width}px wide at {self.viewport['width']}px"
 

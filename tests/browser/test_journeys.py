@@ -31,7 +31,8 @@ def open_menu_item(person, name):
     toggle = page.get_by_role("button", name="Menu")
     if toggle.is_visible():
         toggle.click()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
     person.assert_fits()
 
 
@@ -81,7 +82,11 @@ def test_deal_to_order_and_case_journeys(people, viewport):
     expect_text(rep.page, "Quote created")
     choose(rep.page.get_by_label("Product"), "CMP-VM-S")
     rep.page.get_by_label("Quantity").fill("5")
+    # Leaving the field asks for the live price preview (htmx); add the line once the page is quiet.
+    rep.page.get_by_label("Quantity").press("Tab")
+    rep.page.wait_for_load_state("networkidle")
     rep.page.get_by_role("button", name="Add line").click()
+    expect_text(rep.page, "CMP-VM-S ·")
     expect_text(rep.page, "Subtotal")
     rep.page.get_by_role("button", name=re.compile("^Submit")).click()
     expect_text(rep.page, "Approved")

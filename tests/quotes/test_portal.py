@@ -249,3 +249,13 @@ def test_approve_and_next_walks_the_review_queues(seller, catalogue, desk):
     assert response["Location"] == f"/portal/quotes/orders/{orders[1].pk}/"
     page = client.get(f"/portal/quotes/orders/{orders[1].pk}/").content.decode()
     assert "Approve and open the next" in page and "Decline and open the next" in page
+
+
+def test_a_refused_order_says_why_in_sentences_only(seller, catalogue):
+    BusinessRuleFactory(name="Seat cap", kind=RuleKind.QUANTITY_LIMITS, severity="blocking", max_quantity=2)
+    order = order_with_line(seller["partner"], seller["customer"], created_by=seller["user"], quantity=5)
+    client = browser(seller["user"])
+    page = client.post(f"/portal/quotes/orders/{order.pk}/submit/", follow=True).content.decode()
+    message = page[page.index('<ul class="messages"') : page.index("</ul>", page.index('<ul class="messages"'))]
+    assert "Seat cap:" in message
+    assert message.count("Seat cap") == 1  # not also the bare list of rule names the API returns
