@@ -422,8 +422,8 @@ register(
 
 
 def _order_finding(order, score, summary, evidence):
-    from quotes.services import closed_deal_ref
-
+    # The sale's commission is keyed on its opportunity (one is made at fulfilment if none exists).
+    hold_keys = [f"order:{order.pk}"] + ([f"opportunity:{order.opportunity_id}"] if order.opportunity_id else [])
     return Finding(
         partner_id=order.partner_id,
         subject_key=subject_key(order),
@@ -431,7 +431,7 @@ def _order_finding(order, score, summary, evidence):
         score=score,
         summary=summary,
         evidence=evidence,
-        hold_keys=[closed_deal_ref(order)],
+        hold_keys=hold_keys,
     )
 
 

@@ -26,3 +26,12 @@ def ago(value):
 @register.filter(name="person")
 def person_filter(user, fallback="Someone"):
     return presentation.person(user, fallback=fallback)
+
+
+@register.filter
+def change(value):
+    """An audit change [before, after] in words: "Submitted → Approved"."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        before, after = (presentation.label(v) if v not in (None, "") else "—" for v in value)
+        return f"{before} → {after}"
+    return presentation.label(value)

@@ -23,7 +23,8 @@ def _pages(username):
 
     def get(url):
         response = client.get(url)
-        return response.status_code, response.content.decode() if response.status_code == 200 else ""
+        is_page = response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+        return response.status_code, response.content.decode() if is_page else ""
 
     return list(crawl(get))
 
