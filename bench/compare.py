@@ -14,7 +14,9 @@ def load(path):
 
 def p50(row, key):
     value = (row or {}).get(key)
-    return value["p50"] if value else None
+    if not value or value.get("status", 200) != 200:
+        return None  # an error page's time is no figure
+    return value["p50"]
 
 
 def queries(row, key):

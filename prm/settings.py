@@ -280,3 +280,16 @@ PRM = {
     "DEFAULT_PROTECTION_DAYS": 90,
     "DEFAULT_LEAD_ACCEPT_HOURS": 72,
 }
+
+# API and portal lists: counts are exact up to this many rows, estimated above (docs/scaling.md).
+API_EXACT_COUNT_LIMIT = env.int("API_EXACT_COUNT_LIMIT", default=2000)
+
+# A read replica for analytics and exports (prm/db_router.py, `use_replica()`); without one the
+# alias is the primary itself (and the test database's mirror).
+DATABASES["replica"] = (
+    env.db_url("DATABASE_REPLICA_URL")
+    if env.str("DATABASE_REPLICA_URL", default="")
+    else {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+)
+DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+DATABASE_ROUTERS = ["prm.db_router.ReplicaRouter"]

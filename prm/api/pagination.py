@@ -156,13 +156,11 @@ def estimated_count(queryset) -> int | None:
 def bounded_count(queryset, limit=None) -> tuple[int | None, bool]:
     """(count, exact): exact up to `limit` rows; above, the planner's estimate (never below the limit)."""
     limit = exact_count_limit() if limit is None else limit
-    estimate = estimated_count(queryset)
-    if estimate is not None and estimate > 10 * limit:
-        # Far above the limit by the planner's statistics: no need to read limit + 1 rows to know.
-        return estimate, False
+    # One query for a small list; the planner's estimate (a second, cheap one) only above the limit.
     seen = queryset.order_by().values("pk")[: limit + 1].count()
     if seen <= limit:
         return seen, True
+    estimate = estimated_count(queryset)
     return (max(estimate, seen) if estimate is not None else None), False
 
 
