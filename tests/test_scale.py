@@ -295,3 +295,14 @@ def test_admin_search_across_a_relation_goes_through_the_related_table(client, p
     client.force_login(manager)
     response = client.get("/admin/quotes/order/", {"q": "zephyr"})
     assert list(response.context["cl"].result_list) == []  # the search never widens the scope
+
+
+def test_a_plain_list_still_pages(rf):
+    from rest_framework.request import Request
+
+    from prm.api.pagination import PageNumberPagination
+
+    paginator = PageNumberPagination()
+    request = Request(rf.get("/things/", {"page": 2, "page_size": 2}))
+    assert paginator.paginate_queryset(list(range(5)), request) == [2, 3]
+    assert paginator.count == 5 and paginator.next_link and paginator.previous_link

@@ -233,6 +233,8 @@ class PageNumberPagination(BasePagination):
         self.size = self.get_page_size(request)
         self.count, self.count_exact = None, True
         self.next_link = self.previous_link = None
+        if not hasattr(queryset, "query"):
+            return self._list_page(list(queryset), request)  # a plain list: it is all in memory anyway
         ordering = total_ordering(queryset)
         queryset = queryset.order_by(*ordering)
         if self.cursor_query_param in request.query_params:
@@ -268,6 +270,24 @@ class PageNumberPagination(BasePagination):
                 else replace_query_param(url, self.page_query_param, number - 1)
             )
         return rows
+
+    def _list_page(self, rows, request):
+        self.count = len(rows)
+        try:
+            number = int(request.query_params.get(self.page_query_param, "1"))
+            if number < 1:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise NotFound("Invalid page.") from None
+        offset = (number - 1) * self.size
+        if number > 1 and offset >= len(rows):
+            raise NotFound("Invalid page.")
+        url = request.build_absolute_uri()
+        if offset + self.size < len(rows):
+            self.next_link = replace_query_param(url, self.page_query_param, number + 1)
+        if number > 1:
+            self.previous_link = replace_query_param(url, self.page_query_param, number - 1)
+        return rows[offset : offset + self.size]
 
     # Cursor ----------------------------------------------------------------------------------
     def _cursor_page(self, queryset, ordering, request):
