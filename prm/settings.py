@@ -359,3 +359,15 @@ RENEWALS_REMINDER_PAUSE_SECONDS = env.float("RENEWALS_REMINDER_PAUSE_SECONDS", d
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {"LapseReasonEnum": "renewals.models.LapseReason", "RenewalSideEnum": "renewals.models.Side"}
 )
+# API and portal lists: counts are exact up to this many rows, estimated above (docs/scaling.md).
+API_EXACT_COUNT_LIMIT = env.int("API_EXACT_COUNT_LIMIT", default=2000)
+
+# A read replica for analytics and exports (prm/db_router.py, `use_replica()`); without one the
+# alias is the primary itself (and the test database's mirror).
+DATABASES["replica"] = (
+    env.db_url("DATABASE_REPLICA_URL")
+    if env.str("DATABASE_REPLICA_URL", default="")
+    else {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+)
+DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+DATABASE_ROUTERS = ["prm.db_router.ReplicaRouter"]

@@ -272,3 +272,37 @@ def test_generator_smoke(db, django_db_blocker):
         .exclude(created_by__membership__partner=F("partner"))
         .exists()
     )
+
+
+def test_admin_search_across_a_relation_goes_through_the_related_table(client, partner_a, partner_b, parent_admin):
+    from tests.factories import customer_of
+    from tests.factories.quotes import order_with_line
+
+    mine = order_with_line(partner_a, customer_of(partner_a, legal_name="Zephyr Widgets"))
+    other = order_with_line(partner_b, customer_of(partner_b, legal_name="Plain Goods"))
+    client.force_login(parent_admin)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/quotes/order/", {"q": "zephyr"})
+    assert {o.pk for o in response.context["cl"].result_list} == {mine.pk}
+    listing = [q["sql"] for q in queries.captured_queries if 'FROM "quotes_order"' in q["sql"] and "LIMIT" in q["sql"]]
+    # customer_id IN (SELECT … FROM partners_customer WHERE …): no join to the customers' table
+    assert listing and all(
+        'FROM "partners_customer"' in sql and 'JOIN "partners_customer"' not in sql for sql in listing
+    )
+    response = client.get("/admin/quotes/order/", {"q": "bravo"})  # partner__name
+    assert {o.pk for o in response.context["cl"].result_list} == {other.pk}
+    manager = parent_user(ParentRole.CHANNEL_MANAGER, partners=[partner_b])
+    client.force_login(manager)
+    response = client.get("/admin/quotes/order/", {"q": "zephyr"})
+    assert list(response.context["cl"].result_list) == []  # the search never widens the scope
+
+
+def test_a_plain_list_still_pages(rf):
+    from rest_framework.request import Request
+
+    from prm.api.pagination import PageNumberPagination
+
+    paginator = PageNumberPagination()
+    request = Request(rf.get("/things/", {"page": 2, "page_size": 2}))
+    assert paginator.paginate_queryset(list(range(5)), request) == [2, 3]
+    assert paginator.count == 5 and paginator.next_link and paginator.previous_link

@@ -156,13 +156,11 @@ def estimated_count(queryset) -> int | None:
 def bounded_count(queryset, limit=None) -> tuple[int | None, bool]:
     """(count, exact): exact up to `limit` rows; above, the planner's estimate (never below the limit)."""
     limit = exact_count_limit() if limit is None else limit
-    estimate = estimated_count(queryset)
-    if estimate is not None and estimate > 10 * limit:
-        # Far above the limit by the planner's statistics: no need to read limit + 1 rows to know.
-        return estimate, False
+    # One query for a small list; the planner's estimate (a second, cheap one) only above the limit.
     seen = queryset.order_by().values("pk")[: limit + 1].count()
     if seen <= limit:
         return seen, True
+    estimate = estimated_count(queryset)
     return (max(estimate, seen) if estimate is not None else None), False
 
 
@@ -235,6 +233,8 @@ class PageNumberPagination(BasePagination):
         self.size = self.get_page_size(request)
         self.count, self.count_exact = None, True
         self.next_link = self.previous_link = None
+        if not hasattr(queryset, "query"):
+            return self._list_page(list(queryset), request)  # a plain list: it is all in memory anyway
         ordering = total_ordering(queryset)
         queryset = queryset.order_by(*ordering)
         if self.cursor_query_param in request.query_params:
@@ -271,6 +271,24 @@ class PageNumberPagination(BasePagination):
                 else replace_query_param(url, self.page_query_param, number - 1)
             )
         return rows
+
+    def _list_page(self, rows, request):
+        self.count = len(rows)
+        try:
+            number = int(request.query_params.get(self.page_query_param, "1"))
+            if number < 1:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise NotFound("Invalid page.") from None
+        offset = (number - 1) * self.size
+        if number > 1 and offset >= len(rows):
+            raise NotFound("Invalid page.")
+        url = request.build_absolute_uri()
+        if offset + self.size < len(rows):
+            self.next_link = replace_query_param(url, self.page_query_param, number + 1)
+        if number > 1:
+            self.previous_link = replace_query_param(url, self.page_query_param, number - 1)
+        return rows[offset : offset + self.size]
 
     # Cursor ----------------------------------------------------------------------------------
     def _cursor_page(self, queryset, ordering, request):
