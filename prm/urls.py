@@ -25,3 +25,6 @@ urlpatterns = [
     path("portal/cases/", include("cases.urls")),
     path("portal/", include("partners.urls")),
 ]
+
+handler404 = "prm.security.handlers.not_found"
+handler500 = "prm.security.handlers.server_error"
