@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from .conftest import CASES
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="schemathesis runs on the PostgreSQL leg (needs a live server)"),
     pytest.mark.django_db(transaction=True),
@@ -31,11 +31,11 @@ CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformanc
 def raised_throttles(monkeypatch):
     for scope in ("anon", "user", "precheck", "login_account"):
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "1000000/minute")
-        monkeypatch.setitem(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], scope, "1000000/minute")
+        monkeypatch.setitem(django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], scope, "1000000/minute")
 
 
-def test_api_as_partner_rep_and_parent_admin(live_server, raised_throttles, tmp_path):
-    settings.DEBUG = True  # seed_demo refuses otherwise; the live server answers as in production
+def test_api_as_partner_rep_and_parent_admin(live_server, raised_throttles, tmp_path, settings):
+    settings.DEBUG = True  # seed_demo refuses otherwise; the live server then answers as in production
     call_command("seed_demo", verbosity=0)
     settings.DEBUG = False
     failures = {}
