@@ -99,7 +99,15 @@ def partner_of_user(user):
 
 
 def brand_of_user(user) -> Brand:
-    return brand_of_partner(partner_of_user(user))
+    from .access import actor_of
+
+    # The signed-in caller's actor is cached per request, with its partner and agreement already loaded.
+    actor = actor_of(user)
+    if actor.partner is not None:
+        return brand_of_partner(actor.partner)
+    if actor.is_parent:
+        return parent_brand()
+    return brand_of_partner(partner_of_user(user))  # not signed in: the person of a set-password link
 
 
 def _user_of_reset_link(request):

@@ -30,3 +30,6 @@ urlpatterns = [
     path("portal/analytics/", include("analytics.urls")),
     path("portal/", include("partners.urls")),
 ]
+
+handler404 = "prm.security.handlers.not_found"
+handler500 = "prm.security.handlers.server_error"

@@ -33,8 +33,11 @@ def choice(enum, **kwargs):
     "service_model") with other apps' and must not collide as schema components (which would need
     ENUM_NAME_OVERRIDES entries in the shared settings)."""
 
-    # Wrapped in allOf so that drf-spectacular's enum post-processing leaves it inline.
-    @extend_schema_field({"allOf": [{"type": "string", "enum": list(enum.values)}]})
+    # Wrapped in allOf so that drf-spectacular's enum post-processing leaves it inline. A blank-able
+    # choice documents "" among its values (responses carry it).
+    values = list(enum.values) + ([""] if kwargs.get("allow_blank") else [])
+
+    @extend_schema_field({"allOf": [{"type": "string", "enum": values}]})
     class InlineChoiceField(serializers.ChoiceField):
         pass
 
@@ -130,9 +133,9 @@ class CaseStatusSerializer(serializers.ModelSerializer):
 
 
 class CaseSerializer(serializers.ModelSerializer):
-    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True, default=None)
-    product_line = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    product_line = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     queue = serializers.SerializerMethodField()
     queue_name = serializers.SerializerMethodField()
     assignee = serializers.SerializerMethodField()
@@ -321,7 +324,7 @@ class CaseAttachmentCreateSerializer(StrictSerializer):
 
 
 class CaseQueueSerializer(serializers.ModelSerializer):
-    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     calendar = serializers.StringRelatedField()
     open_cases = serializers.IntegerField(read_only=True)
     kind = choice(QueueKind, read_only=True)

@@ -36,9 +36,13 @@ CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
 
 class LeadSerializer(serializers.ModelSerializer):
-    partner = serializers.PrimaryKeyRelatedField(read_only=True)
-    product_interest = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    partner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    product_interest = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Null while hidden (contact_hidden): the schema says so, or clients validating it would reject it.
+    contact_name = serializers.CharField(read_only=True, allow_null=True)
+    contact_email = serializers.CharField(read_only=True, allow_null=True)  # may be blank: no "format: email"
+    contact_phone = serializers.CharField(read_only=True, allow_null=True)
     offer_deadline = serializers.SerializerMethodField(help_text="The pending offer's acceptance deadline (UTC).")
     contact_hidden = serializers.SerializerMethodField(help_text="Contact details show once the partner accepts.")
     opportunity = serializers.SerializerMethodField()
@@ -292,10 +296,10 @@ class OpportunitySerializer(serializers.ModelSerializer):
 
     STATUS_ONLY_HIDDEN = STATUS_ONLY_HIDDEN
 
-    partner = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True, allow_null=True, default=None)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
     probability = serializers.IntegerField(read_only=True, allow_null=True)
 

@@ -43,7 +43,8 @@ class AgreementUpdateSerializer(StrictModelSerializer):
 
 
 class PartnerSerializer(serializers.ModelSerializer):
-    tier = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    tier = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    website = serializers.CharField(read_only=True)  # may be blank: no "format: uri"
     territories = serializers.SerializerMethodField()
     expertise = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     agreement = AgreementSerializer(read_only=True)
@@ -108,7 +109,7 @@ class PartnerUserSerializer(StrictModelSerializer):
     first_name = serializers.CharField(source="user.first_name", required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(source="user.last_name", required=False, allow_blank=True, max_length=150)
     partner = serializers.PrimaryKeyRelatedField(read_only=True)
-    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    last_login = serializers.DateTimeField(source="user.last_login", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership

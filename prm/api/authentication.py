@@ -1,6 +1,8 @@
 """How API callers are identified and limited: knox tokens, and throttles keyed on the real client
 address (prm.security.client_ip) or the account. Kept free of view imports (DRF loads it from settings)."""
 
+import hashlib
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -41,7 +43,8 @@ class AccountLoginThrottle(SimpleRateThrottle):
         username = request.data.get("username") if hasattr(request.data, "get") else None
         if not isinstance(username, str) or not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:USERNAME_MAX]}
+        account = hashlib.sha256(username.strip().lower()[:USERNAME_MAX].encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": account}
 
 
 class TokenAuthentication(KnoxTokenAuthentication):

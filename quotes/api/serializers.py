@@ -271,7 +271,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
-    from_status = status_field(OrderStatus)
+    # Empty for the event that created the order.
+    from_status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True, allow_blank=True)
     to_status = status_field(OrderStatus)
 
     class Meta:

@@ -187,12 +187,12 @@ def test_another_partners_opportunity_and_commission_are_404(business_model, rol
     other_partner = PartnerFactory()
     own = OpportunityFactory(partner=mine, owner=user)
     other = OpportunityFactory(partner=other_partner)
-    # A rep sees the commissions on what it may see itself: its own opportunity's.
+    # Commissions follow what they pay for: this one is on the user's own opportunity.
     own_fee = Commission.objects.create(
-        partner=mine, source="referral", source_ref=f"opportunity:{own.pk}", amount=Decimal("5")
+        partner=mine, source="closed_deal", source_ref=f"opportunity:{own.pk}", amount=Decimal("5")
     )
     other_fee = Commission.objects.create(
-        partner=other_partner, source="referral", source_ref=f"opportunity:{other.pk}", amount=Decimal("5")
+        partner=other_partner, source="closed_deal", source_ref=f"opportunity:{other.pk}", amount=Decimal("5")
     )
     client = api_as(user)
     assert {r["id"] for r in client.get(f"{OPP}?page_size=100").json()["results"]} == {own.pk}

@@ -46,8 +46,9 @@ def test_partner_pages_show_its_work(partner_a, rep_a):
     lead = LeadFactory(country="US", company_name="Inbox Lead")
     services.lead_forward(user=parent_user(ParentRole.ADMIN), lead=lead, partner=partner_a)
     deal = OpportunityFactory(partner=partner_a, owner=rep_a, name="Pipeline Deal")
+    # A rep sees the commissions on what it may see (here: its own deal).
     Commission.objects.create(
-        partner=partner_a, source="referral", source_ref=f"opportunity:{deal.pk}", amount=Decimal("77.00")
+        partner=partner_a, source="closed_deal", source_ref=f"opportunity:{deal.pk}", amount=Decimal("77.00")
     )
     client = client_for(rep_a)
     inbox = client.get("/portal/deals/leads/").content.decode()

@@ -13,6 +13,7 @@ settings.register_profile(
     max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")),
     deadline=None,
     derandomize=bool(os.environ.get("CI")),
+    database=None,  # no .hypothesis directory in the work tree or in CI clones
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile("prm")

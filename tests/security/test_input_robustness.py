@@ -229,3 +229,10 @@ def test_every_json_parser_is_the_bounded_one():
         if path.name != "parsers.py" and pattern.search(path.read_text().replace("BoundedJSONParser", ""))
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("queue", ["1e23", "100000000000000000000000", "-1", "٣"])
+def test_portal_case_list_with_an_out_of_range_queue_filter(boss, queue, caplog):
+    response = portal(boss).get("/portal/cases/", {"queue": queue, "view": "all"})
+    assert response.status_code == 200
+    assert not [r for r in caplog.records if r.name == "prm.security"]  # handled where it arrives
