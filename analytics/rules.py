@@ -905,11 +905,22 @@ def _digits(key: str) -> str:
 
 
 def _near_keys(a: str, b: str) -> bool:
+    """Two keys that look like one typed twice: the same digits with other letters or punctuation
+    ("INV-1001", "1001", "1001A"), a character added or dropped ("AWP-7781-1"), or one character
+    changed unless both are digits (sequential numbers of one vendor, INV-1001 and INV-1002, are not
+    near-duplicates; INV-10O1 is)."""
     if a == b or not a or not b:
         return False
     if len(_digits(a)) >= 3 and _digits(a) == _digits(b):
-        return True  # "INV-1001" and "1001", "1001A"
-    return abs(len(a) - len(b)) <= 1 and min(len(a), len(b)) >= 4 and bool(_deletions(a) & _deletions(b))
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    if abs(len(a) - len(b)) == 1:
+        return bool(_deletions(a) & _deletions(b))
+    if len(a) == len(b):
+        changed = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+        return len(changed) == 1 and not (changed[0][0].isdigit() and changed[0][1].isdigit())
+    return False
 
 
 def _near_invoice_match(claim, other) -> str | None:
