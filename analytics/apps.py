@@ -8,7 +8,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from partners.portal import HomeCard, NavEntry, register_home_card, register_nav
 
-        from . import rules  # noqa: F401  (registers the fraud rules)
+        from . import receivers, rules  # noqa: F401  (registers the fraud rules, the MDF hooks)
 
         register_nav(NavEntry("Scorecard", "analytics:scorecard", order=15, visible=_sees_scorecard))
         register_nav(NavEntry("Channel", "analytics:channel", order=16, visible=lambda a: a.is_parent))

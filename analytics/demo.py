@@ -1,6 +1,7 @@
 """The analytics part of seed_demo: tier requirements, a year of closed deals so the scorecards
-show trends, a few fraud cases of different kinds (the sweep raises their alerts), and the facts
-refreshed over the last thirteen months. Idempotent."""
+show trends, a few fraud cases of different kinds (the sweep raises their alerts), deals that came
+from an MDF-funded campaign (MDF ROI), and the facts refreshed over the last thirteen months.
+Runs after mdf/demo.py. Idempotent."""
 
 import datetime
 from decimal import Decimal
@@ -32,6 +33,8 @@ def seed(context, stdout=None):
         )
     _history(context)
     _fraud_cases(context)
+    _mdf_results(context)
+    _mdf_fraud_case(context)
     fraud.sync_rules()
     counts = fraud.sweep()
     today = timezone.now().date()
@@ -120,3 +123,60 @@ def _fraud_cases(context):
     if not DealRegistration.objects.filter(customer_name="Fabrikam Holdings").exists():
         # The end customer is on the partner's own web domain.
         register(fabrikam, "Fabrikam Holdings", "holdings.fabrikam.example", value="7000.00")
+
+
+def _mdf_results(context):
+    """Two deals of the partner's MDF-funded campaign: one won (MDF-attributed revenue, so the
+    scorecard shows an MDF ROI) and one open (MDF-attributed pipeline)."""
+    from mdf import services as mdf_services
+    from mdf.models import Campaign
+
+    campaign = Campaign.objects.filter(fund_request__isnull=False).select_related("partner").order_by("pk").first()
+    if campaign is None or DealRegistration.objects.filter(campaign=campaign).exists():
+        return
+    slug = campaign.partner.slug
+    rep, admin, staff = context["people"][f"{slug}-rep"], context["people"][f"{slug}-admin"], context["staff"]
+    sku = next(iter(context["products"]))
+    today = timezone.localdate()
+    for name, won in (("Litware Backup Pilot", "8200.00"), ("Litware Archive Expansion", None)):
+        registration = deal_services.deal_registration_create(
+            user=rep,
+            customer_name=name,
+            customer_domain="",
+            customer_country=campaign.partner.country,
+            estimated_value=Decimal("8000.00"),
+            expected_close_date=today + datetime.timedelta(days=30),
+            lines=[{"product": context["products"][sku], "quantity": 2}],
+            submit=True,
+        )
+        mdf_services.campaign_attribute(user=admin, campaign=campaign, registration=registration)
+        deal_services.deal_registration_approve(user=staff["parent-admin"], registration=registration)
+        if won:
+            opportunity = Opportunity.objects.get(registration=registration)
+            deal_services.opportunity_mark_won(user=rep, opportunity=opportunity, amount=Decimal(won))
+
+
+def _mdf_fraud_case(context):
+    """An MDF claim awaiting review at a round amount, its invoice dated weeks before the activity:
+    the claim_submitted check raises open alerts (mdf/demo.py's re-numbered agency invoice raises a
+    near-duplicate invoice alert)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mdf import services as mdf_services
+    from mdf.models import FundClaim, FundRequest
+
+    if FundClaim.objects.filter(vendor="Brochure Print House").exists():
+        return
+    fund_request = FundRequest.objects.filter(partner__slug="contoso", status="approved").order_by("pk").first()
+    if fund_request is None:
+        return
+    mdf_services.fund_claim_create(
+        user=context["people"]["contoso-admin"],
+        fund_request=fund_request,
+        vendor="Brochure Print House",
+        invoice_number="BPH-2210",
+        invoice_date=fund_request.starts_on - datetime.timedelta(days=45),
+        amount=Decimal("1000.00"),
+        files=[(SimpleUploadedFile("bph-2210.pdf", b"%PDF-1.4 demo proof BPH-2210", "application/pdf"), "invoice")],
+        submit=True,
+    )

@@ -285,6 +285,79 @@ def _cases_breached(start, end, scope):
     return daily(_cases().filter(sla_breached=True), "resolved_at", start, end, scope)
 
 
+# Renewals and marketing funds ------------------------------------------------------------------------------
+
+
+def daily_by_date(queryset, field: str, start, end, scope: Scope, value=None, *, partner="partner") -> list[Row]:
+    """`daily` for a date column (a term end): grouped by the date itself."""
+    qs = queryset.filter(**{f"{field}__gte": start, f"{field}__lte": end}).filter(scope.q(partner))
+    rows = (
+        qs.annotate(p=F(partner), d=F(field))
+        .values("p", "d")
+        .annotate(v=value if value is not None else Count("pk"))
+        .order_by()
+    )
+    return [(r["p"], None, r["d"], r["v"]) for r in rows if r["v"]]
+
+
+def _renewals():
+    from renewals.models import Renewal
+
+    return Renewal.objects.all()
+
+
+@metric("renewals_due", "Renewals due (term ends)")
+def _renewals_due(start, end, scope):
+    return daily_by_date(_renewals().exclude(status="cancelled"), "term_end", start, end, scope.without_direct())
+
+
+@metric("renewals_renewed", "Renewals renewed")
+def _renewals_renewed(start, end, scope):
+    return daily(_renewals().filter(status="renewed"), "closed_at", start, end, scope.without_direct())
+
+
+@metric("renewals_lapsed", "Renewals lapsed")
+def _renewals_lapsed(start, end, scope):
+    return daily(_renewals().filter(status="lapsed"), "closed_at", start, end, scope.without_direct())
+
+
+@metric("mdf_spent", "MDF reimbursed", money=True)
+def _mdf_spent(start, end, scope):
+    from mdf.models import FundClaim
+
+    claims = FundClaim.objects.filter(status="paid")
+    return daily(claims, "paid_at", start, end, scope.without_direct(), Sum("approved_amount"))
+
+
+def mdf_attributed():
+    """Opportunities that came from a campaign funded by a fund request (through the lead or the
+    registration), as mdf's own request results count them."""
+    return Q(lead__campaign__fund_request__isnull=False) | Q(registration__campaign__fund_request__isnull=False)
+
+
+@metric("mdf_won_revenue", "Won revenue from MDF-funded campaigns", money=True)
+def _mdf_won_revenue(start, end, scope):
+    won = _opportunities().filter(mdf_attributed(), stage="closed_won")
+    return daily(won, "closed_at", start, end, scope.without_direct(), Sum("amount"))
+
+
+@metric("mdf_pipeline", "Open pipeline from MDF-funded campaigns", kind="snapshot", money=True)
+def _mdf_pipeline(scope):
+    from deals.models import OPEN_STAGES
+
+    return current(
+        _opportunities().filter(mdf_attributed(), stage__in=OPEN_STAGES), scope.without_direct(), Sum("amount")
+    )
+
+
+@metric("mdf_balance", "MDF balance", kind="snapshot", money=True)
+def _mdf_balance(scope):
+    from mdf.models import FundAllocation
+
+    balance = Sum(F("amount") - F("committed") - F("paid") - F("expired"))
+    return current(FundAllocation.objects.filter(status="active"), scope.without_direct(), balance)
+
+
 # The refresh ---------------------------------------------------------------------------------------------
 
 

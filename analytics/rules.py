@@ -8,8 +8,10 @@ import datetime
 import difflib
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DateField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
+
+from mdf.models import INVOICE_HOLDING as CLAIM_HOLDING
 
 from .fraud import Finding, Rule, register, subject_key
 
@@ -763,6 +765,10 @@ def _velocity(partner_id, partner_name, params, now):
     if last_hour > params["max_per_hour"]:
         reasons.append(f"{last_hour} registrations in the last hour")
         evidence.append({"registrations_last_hour": last_hour, "limit": params["max_per_hour"]})
+    claims_last_hour = _claims_last_hour(partner_id, now)
+    if claims_last_hour > params["max_claims_per_hour"]:
+        reasons.append(f"{claims_last_hour} MDF claims in the last hour")
+        evidence.append({"claims_last_hour": claims_last_hour, "limit": params["max_claims_per_hour"]})
     if len(similar) >= params["similar_names"]:
         reasons.append(f"{len(similar)} near-identical customer names in a day")
         evidence += similar[:20]
@@ -780,8 +786,19 @@ def _velocity(partner_id, partner_name, params, now):
     ]
 
 
-def _velocity_check(registration, params):
-    return _velocity(registration.partner_id, registration.partner.name, params, timezone.now())
+def _claims_last_hour(partner_id, now) -> int:
+    from mdf.models import FundClaim
+
+    return (
+        FundClaim.objects.for_partner(partner_id)
+        .filter(submitted_at__gte=now - datetime.timedelta(hours=1), status__in=CLAIM_HOLDING)
+        .count()
+    )
+
+
+def _velocity_check(subject, params):
+    """On a registration or a claim submitted: the partner's registrations and claims per hour."""
+    return _velocity(subject.partner_id, subject.partner.name, params, timezone.now())
 
 
 def _velocity_sweep(params, since):
@@ -795,18 +812,423 @@ def _velocity_sweep(params, since):
         .filter(n__gte=min(params["max_per_hour"], params["similar_names"]))
         .order_by()
     )
-    for row in busy:
-        yield from _velocity(row["partner_id"], row["partner__name"], params, now)
+    from mdf.models import FundClaim
+
+    claiming = (
+        FundClaim.objects.filter(submitted_at__gte=now - datetime.timedelta(hours=1), status__in=CLAIM_HOLDING)
+        .values("partner_id", "partner__name")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=params["max_claims_per_hour"])
+        .order_by()
+    )
+    seen = set()
+    for row in [*busy, *claiming]:
+        if row["partner_id"] not in seen:
+            seen.add(row["partner_id"])
+            yield from _velocity(row["partner_id"], row["partner__name"], params, now)
 
 
 register(
     Rule(
         code="velocity",
-        name="Registration velocity",
-        description="Too many registrations per hour, or many near-identical customer names in a day.",
-        events=("registration_submitted",),
-        defaults={"max_per_hour": 20, "similar_names": 3, "similarity": 0.85, "sweep_days": 1},
+        name="Registration and claim velocity",
+        description="Too many registrations or MDF claims per hour, or many near-identical customer names in a day.",
+        events=("registration_submitted", "claim_submitted"),
+        defaults={
+            "max_per_hour": 20,
+            "max_claims_per_hour": 10,
+            "similar_names": 3,
+            "similarity": 0.85,
+            "sweep_days": 1,
+        },
         check=_velocity_check,
         sweep=_velocity_sweep,
+    )
+)
+
+
+# 9. MDF claims: near-duplicate invoices, near-duplicate amounts from one vendor, round amounts, claims at
+#    an approval threshold, claims dated outside the request's activity window ------------------------------
+#
+# Exact duplicates (the same vendor and invoice number, the same file) are refused by mdf itself. Each
+# rule judges a claim against the claims submitted before it (by submission time, then id), so the
+# event check and the sweep find the same subject. The sweep loads the claims once per rule as plain
+# tuples and indexes them in memory: O(claims × invoice length), never pairwise.
+
+CLAIM_COLUMNS = (
+    "pk",
+    "partner_id",
+    "vendor",
+    "vendor_key",
+    "invoice_number",
+    "invoice_key",
+    "invoice_date",
+    "amount",
+    "submitted_at",
+    "fund_request_id",
+)
+
+
+def _claim_finding(claim, score, summary, evidence):
+    return Finding(
+        partner_id=claim["partner_id"],
+        subject_key=f"mdf.fundclaim:{claim['pk']}",
+        subject_repr=f"Claim CL-{claim['pk']:06d}: {claim['vendor']} {claim['invoice_number']}",
+        score=score,
+        summary=summary,
+        evidence=evidence,
+        hold_keys=[f"mdf-claim:{claim['pk']}"],
+    )
+
+
+def _claim_row(claim) -> dict:
+    return {name: getattr(claim, name) for name in CLAIM_COLUMNS}
+
+
+def _claim_rows(queryset):
+    for values in queryset.values_list(*CLAIM_COLUMNS).iterator(chunk_size=5000):
+        yield dict(zip(CLAIM_COLUMNS, values, strict=True))
+
+
+def _before(a, b) -> bool:
+    """Claim `a` was submitted before claim `b`."""
+    return (a["submitted_at"], a["pk"]) < (b["submitted_at"], b["pk"])
+
+
+def _claims():
+    from mdf.models import FundClaim
+
+    return FundClaim.objects.filter(status__in=CLAIM_HOLDING, submitted_at__isnull=False)
+
+
+def _deletions(key: str) -> set[str]:
+    """The key and every key one character shorter: two keys within one edit (a typo, a character
+    added or dropped) share one of these."""
+    return {key} | {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+def _digits(key: str) -> str:
+    return "".join(ch for ch in key if ch.isdigit())
+
+
+def _near_keys(a: str, b: str) -> bool:
+    """Two keys that look like one typed twice: the same digits with other letters or punctuation
+    ("INV-1001", "1001", "1001A"), a character added or dropped ("AWP-7781-1"), or one character
+    changed unless both are digits (sequential numbers of one vendor, INV-1001 and INV-1002, are not
+    near-duplicates; INV-10O1 is)."""
+    if a == b or not a or not b:
+        return False
+    if len(_digits(a)) >= 3 and _digits(a) == _digits(b):
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    if abs(len(a) - len(b)) == 1:
+        return bool(_deletions(a) & _deletions(b))
+    if len(a) == len(b):
+        changed = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+        return len(changed) == 1 and not (changed[0][0].isdigit() and changed[0][1].isdigit())
+    return False
+
+
+def _near_invoice_match(claim, other) -> str | None:
+    if other["pk"] == claim["pk"] or not _before(other, claim):
+        return None
+    if other["vendor_key"] == claim["vendor_key"] and _near_keys(other["invoice_key"], claim["invoice_key"]):
+        return "same vendor, nearly the same invoice number"
+    if other["invoice_key"] == claim["invoice_key"] and _near_keys(other["vendor_key"], claim["vendor_key"]):
+        return "same invoice number, nearly the same vendor"
+    return None
+
+
+def _near_invoice_findings(claim, candidates):
+    rows = []
+    for other in candidates:
+        why = _near_invoice_match(claim, other)
+        if why:
+            rows.append(
+                {
+                    "claim": other["pk"],
+                    "partner": other["partner_id"],
+                    "vendor": other["vendor"],
+                    "invoice_number": other["invoice_number"],
+                    "amount": str(other["amount"]),
+                    "match": why,
+                }
+            )
+    if not rows:
+        return []
+    other_partner = any(r["partner"] != claim["partner_id"] for r in rows)
+    return [
+        _claim_finding(
+            claim,
+            min(60 + 10 * len(rows) + (15 if other_partner else 0), 95),
+            f"Invoice {claim['invoice_number']} of {claim['vendor']} nearly repeats {len(rows)} earlier claim(s).",
+            rows[:20],
+        )
+    ]
+
+
+def _near_invoice_check(claim, params):
+    row = _claim_row(claim)
+    candidates = _claim_rows(
+        _claims().filter(Q(vendor_key=row["vendor_key"]) | Q(invoice_key=row["invoice_key"])).exclude(pk=row["pk"])
+    )
+    return _near_invoice_findings(row, candidates)
+
+
+def _near_invoice_sweep(params, since):
+    """Index the recent claims by (vendor, invoice number one edit away or its digits) and by invoice
+    number, then stream every claim once through those indexes."""
+    recent = list(_claim_rows(_claims().filter(submitted_at__gte=since)))
+    by_variant, by_invoice = {}, {}
+    for claim in recent:
+        for key in _variant_keys(claim):
+            by_variant.setdefault(key, []).append(claim)
+        by_invoice.setdefault(claim["invoice_key"], []).append(claim)
+    matches = {claim["pk"]: [] for claim in recent}
+    for other in _claim_rows(_claims()):
+        seen = set()
+        candidates = [c for key in _variant_keys(other) for c in by_variant.get(key, ())]
+        for claim in [*candidates, *by_invoice.get(other["invoice_key"], ())]:
+            if claim["pk"] not in seen and _near_invoice_match(claim, other):
+                seen.add(claim["pk"])
+                matches[claim["pk"]].append(other)
+    for claim in recent:
+        if matches[claim["pk"]]:
+            yield from _near_invoice_findings(claim, matches[claim["pk"]])
+
+
+def _variant_keys(claim):
+    vendor, invoice = claim["vendor_key"], claim["invoice_key"]
+    keys = {(vendor, variant) for variant in _deletions(invoice)}
+    digits = _digits(invoice)
+    if len(digits) >= 3:
+        keys.add((vendor, "#" + digits))
+    return keys
+
+
+register(
+    Rule(
+        code="mdf_near_duplicate_invoice",
+        name="MDF: near-duplicate invoice",
+        description="A claim's invoice nearly repeats one already claimed (one character apart, the same "
+        "digits, or the same number from a near-identical vendor), by this or another partner.",
+        events=("claim_submitted",),
+        defaults={"sweep_days": 30},
+        check=_near_invoice_check,
+        sweep=_near_invoice_sweep,
+    )
+)
+
+
+def _near_amount_findings(claim, candidates, params):
+    tolerance = Decimal(str(params["tolerance_percent"])) / 100
+    window = datetime.timedelta(days=params["days"])
+    rows = [
+        {
+            "claim": other["pk"],
+            "invoice_number": other["invoice_number"],
+            "amount": str(other["amount"]),
+            "invoice_date": str(other["invoice_date"]),
+        }
+        for other in candidates
+        if other["pk"] != claim["pk"]
+        and _before(other, claim)
+        and other["partner_id"] == claim["partner_id"]
+        and other["vendor_key"] == claim["vendor_key"]
+        and other["invoice_key"] != claim["invoice_key"]
+        and abs(other["invoice_date"] - claim["invoice_date"]) <= window
+        and abs(other["amount"] - claim["amount"]) <= claim["amount"] * tolerance
+    ]
+    if not rows:
+        return []
+    return [
+        _claim_finding(
+            claim,
+            min(50 + 10 * len(rows), 90),
+            f"{_money(claim['amount'])} from {claim['vendor']} is within {params['tolerance_percent']}% of "
+            f"{len(rows)} other invoice(s) of that vendor in {params['days']} days.",
+            rows[:20],
+        )
+    ]
+
+
+def _near_amount_check(claim, params):
+    row = _claim_row(claim)
+    candidates = _claim_rows(_claims().filter(partner_id=row["partner_id"], vendor_key=row["vendor_key"]))
+    return _near_amount_findings(row, candidates, params)
+
+
+def _near_amount_sweep(params, since):
+    recent = list(_claim_rows(_claims().filter(submitted_at__gte=since)))
+    groups = {}
+    for claim in recent:
+        groups.setdefault((claim["partner_id"], claim["vendor_key"]), []).append(claim)
+    matches = {claim["pk"]: [] for claim in recent}
+    partners = sorted({claim["partner_id"] for claim in recent})
+    for start in range(0, len(partners), 1000):
+        for other in _claim_rows(_claims().filter(partner_id__in=partners[start : start + 1000])):
+            for claim in groups.get((other["partner_id"], other["vendor_key"]), ()):
+                matches[claim["pk"]].append(other)
+    for claim in recent:
+        if len(matches[claim["pk"]]) > 1:
+            yield from _near_amount_findings(claim, matches[claim["pk"]], params)
+
+
+register(
+    Rule(
+        code="mdf_near_duplicate_amount",
+        name="MDF: near-duplicate amounts from one vendor",
+        description="A partner claims nearly the same amount from one vendor on another invoice within a short time.",
+        events=("claim_submitted",),
+        defaults={"tolerance_percent": 1, "days": 90, "sweep_days": 30},
+        check=_near_amount_check,
+        sweep=_near_amount_sweep,
+    )
+)
+
+
+def _round_findings(claim, params):
+    step = Decimal(str(params["round_to"]))
+    amount = claim["amount"]
+    if amount < Decimal(str(params["min_amount"])) or step <= 0 or amount % step != 0:
+        return []
+    return [
+        _claim_finding(
+            claim,
+            45,
+            f"A round invoice amount: {_money(amount)}.",
+            [{"claim": claim["pk"], "amount": str(amount), "multiple_of": str(step)}],
+        )
+    ]
+
+
+def _round_check(claim, params):
+    return _round_findings(_claim_row(claim), params)
+
+
+def _round_sweep(params, since):
+    for row in _claim_rows(_claims().filter(submitted_at__gte=since, amount__gte=Decimal(str(params["min_amount"])))):
+        yield from _round_findings(row, params)
+
+
+register(
+    Rule(
+        code="mdf_round_amount",
+        name="MDF: round amount",
+        description="An invoice total that is an exact multiple of a round figure (invoices rarely are).",
+        events=("claim_submitted",),
+        defaults={"round_to": 1000, "min_amount": 1000, "sweep_days": 30},
+        check=_round_check,
+        sweep=_round_sweep,
+    )
+)
+
+
+def _threshold_findings(claim, params):
+    band = Decimal(str(params["band_percent"])) / 100
+    amount = claim["amount"]
+    hits = [
+        Decimal(str(t))
+        for t in params["approval_thresholds"]
+        if Decimal(str(t)) * (1 - band) <= amount <= Decimal(str(t))
+    ]
+    if not hits:
+        return []
+    return [
+        _claim_finding(
+            claim,
+            55,
+            f"{_money(amount)} is at or just below the approval threshold of {_money(hits[0])}.",
+            [{"claim": claim["pk"], "amount": str(amount), "threshold": str(hits[0]), "band_percent": str(band * 100)}],
+        )
+    ]
+
+
+def _threshold_check(claim, params):
+    return _threshold_findings(_claim_row(claim), params)
+
+
+def _threshold_sweep(params, since):
+    band = Decimal(str(params["band_percent"])) / 100
+    bands = Q()
+    for t in params["approval_thresholds"]:
+        t = Decimal(str(t))
+        bands |= Q(amount__gte=t * (1 - band), amount__lte=t)
+    if not bands:
+        return
+    for row in _claim_rows(_claims().filter(bands, submitted_at__gte=since)):
+        yield from _threshold_findings(row, params)
+
+
+register(
+    Rule(
+        code="mdf_at_threshold",
+        name="MDF: claim at the approval threshold",
+        description="A claim at or just below an amount above which claims get a closer review.",
+        events=("claim_submitted",),
+        defaults={"approval_thresholds": [5000, 10000, 25000], "band_percent": 2, "sweep_days": 30},
+        check=_threshold_check,
+        sweep=_threshold_sweep,
+    )
+)
+
+
+def _window_findings(claim, starts_on, ends_on, params):
+    first = starts_on - datetime.timedelta(days=params["days_before"])
+    last = ends_on + datetime.timedelta(days=params["days_after"])
+    day = claim["invoice_date"]
+    if first <= day <= last:
+        return []
+    off = (first - day).days if day < first else (day - last).days
+    return [
+        _claim_finding(
+            claim,
+            min(50 + off, 85),
+            f"Invoice dated {day.isoformat()}, outside the activity ({starts_on.isoformat()} – {ends_on.isoformat()}).",
+            [
+                {
+                    "claim": claim["pk"],
+                    "invoice_date": day.isoformat(),
+                    "activity_starts": starts_on.isoformat(),
+                    "activity_ends": ends_on.isoformat(),
+                    "days_outside": off,
+                }
+            ],
+        )
+    ]
+
+
+def _window_check(claim, params):
+    request = claim.fund_request
+    return _window_findings(_claim_row(claim), request.starts_on, request.ends_on, params)
+
+
+def _window_sweep(params, since):
+    before = datetime.timedelta(days=params["days_before"])
+    after = datetime.timedelta(days=params["days_after"])
+    outside = (
+        _claims()
+        .filter(submitted_at__gte=since)
+        .filter(
+            Q(invoice_date__lt=ExpressionWrapper(F("fund_request__starts_on") - before, output_field=DateField()))
+            | Q(invoice_date__gt=ExpressionWrapper(F("fund_request__ends_on") + after, output_field=DateField()))
+        )
+    )
+    columns = (*CLAIM_COLUMNS, "fund_request__starts_on", "fund_request__ends_on")
+    for values in outside.values_list(*columns).iterator(chunk_size=2000):
+        row = dict(zip(CLAIM_COLUMNS, values[: len(CLAIM_COLUMNS)], strict=True))
+        yield from _window_findings(row, values[-2], values[-1], params)
+
+
+register(
+    Rule(
+        code="mdf_outside_activity_window",
+        name="MDF: claim outside the activity window",
+        description="The invoice is dated well before the funded activity started or after it ended.",
+        events=("claim_submitted",),
+        defaults={"days_before": 30, "days_after": 30, "sweep_days": 30},
+        check=_window_check,
+        sweep=_window_sweep,
     )
 )

@@ -111,6 +111,8 @@ def derived(values: dict) -> dict:
             "accept_hours": _ratio(v["lead_accept_hours"], v["leads_accepted"], scale=1),
             "sla_attainment": _ratio(v["cases_resolved"] - v["cases_breached"], v["cases_resolved"]),
             "approval_rate": _ratio(v["registrations_approved"], v["registrations_submitted"]),
+            "renewal_rate": _ratio(v["renewals_renewed"], v["renewals_renewed"] + v["renewals_lapsed"]),
+            "mdf_roi": _ratio(v["mdf_won_revenue"] - v["mdf_spent"], v["mdf_spent"]),
         }
     )
 
@@ -144,6 +146,10 @@ TREND_COLUMNS = [
     ("lead_acceptance", "Leads accepted %"),
     ("accept_hours", "Hours to accept"),
     ("sla_attainment", "SLA met %"),
+    ("renewals_due", "Renewals due"),
+    ("renewal_rate", "Renewal rate %"),
+    ("mdf_spent", "MDF reimbursed"),
+    ("mdf_roi", "MDF ROI %"),
 ]
 
 
@@ -179,6 +185,7 @@ def money_tiles(*, user, partner=None) -> list[tuple[str, Decimal]]:
         ("Won this quarter", quarter.get("won_amount", ZERO)),
         ("Commission earned this quarter", quarter.get("commission_accrued", ZERO)),
         ("Commission pending", now.get("commission_pending", ZERO)),
+        ("MDF balance", now.get("mdf_balance", ZERO)),
     ]
 
 
@@ -301,12 +308,16 @@ ACTION_LIMIT = 10
 
 def needs_action(*, user, partner) -> Table:
     """Offers about to expire, returned registrations, quotes awaiting the customer, cases near
-    breach: the caller's own view of the partner's records, a few of each."""
+    breach, renewals in their window: the caller's own view of the partner's records, a few of each."""
     from cases.models import OPEN_STATUSES, Case
     from deals.models import DealRegistration, LeadOffer
     from quotes.models import Quote
+    from renewals.conf import lead_days
+    from renewals.models import OPEN_RENEWAL_STATUSES, Renewal
 
     now = timezone.now()
+    # A renewal is in its window from its first milestone (the lead days before term end) on.
+    renewal_window_end = timezone.localdate() + datetime.timedelta(days=lead_days())
     table = Table("actions", "Needs your action", [("what", "What"), ("item", "Item"), ("due", "Due")])
     for offer in (
         LeadOffer.objects.for_user(user)
@@ -333,6 +344,15 @@ def needs_action(*, user, partner) -> Table:
         .order_by("resolution_due_at")[:ACTION_LIMIT]
     ):
         table.rows.append({"what": "Case near its SLA breach", "item": case.subject, "due": case.resolution_due_at})
+    for renewal in (
+        Renewal.objects.for_user(user)
+        .filter(partner=partner.pk, status__in=OPEN_RENEWAL_STATUSES, term_end__lte=renewal_window_end)
+        .select_related("customer")
+        .order_by("term_end", "pk")[:ACTION_LIMIT]
+    ):
+        table.rows.append(
+            {"what": "Renewal in its window", "item": f"{renewal.number} {renewal.customer}", "due": renewal.term_end}
+        )
     return table
 
 
@@ -351,6 +371,8 @@ RANK_COLUMNS = [
     ("approval_rate", "Approved %"),
     ("commission_accrued", "Commission"),
     ("sla_attainment", "SLA met %"),
+    ("renewal_rate", "Renewal rate %"),
+    ("mdf_roi", "MDF ROI %"),
 ]
 
 
@@ -481,6 +503,8 @@ def channel(*, user, period: str = "quarter", tier=None, business_model=None, te
         ("registrations_approved", "Registrations approved"),
         ("won_count", "Deals won"),
         ("orders_placed", "Orders placed"),
+        ("renewals_due", "Renewals due"),
+        ("renewals_renewed", "Renewals renewed"),
     ):
         funnel.rows.append({"stage": label, "count": channel_total.get(code, ZERO)})
 

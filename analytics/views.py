@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from partners.access import actor_of
@@ -188,6 +189,14 @@ def security(request):
     return render(request, "analytics/security.html", {"overview": overview})
 
 
+def _parse_day(value):
+    """A YYYY-MM-DD date, or None for an empty or malformed one (never a database error)."""
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        return None
+
+
 @portal_view
 def audit(request):
     if not permissions.can_browse_audit(request.user):
@@ -195,20 +204,19 @@ def audit(request):
     filters = {
         name: request.GET.get(name, "").strip() for name in ("actor", "partner", "verb", "object", "since", "until")
     }
-    try:
-        events = selectors.audit_list(
-            user=request.user,
-            actor=filters["actor"],
-            partner=int(filters["partner"]) if filters["partner"].isdigit() else None,
-            verb=filters["verb"],
-            obj=filters["object"],
-            since=filters["since"] or None,
-            until=filters["until"] or None,
-        )
-        page = paginate(request, events, per_page=50)
-    except ValidationError:
+    dates = {name: _parse_day(filters[name]) for name in ("since", "until")}
+    if any(filters[name] and dates[name] is None for name in dates):
         messages.error(request, "Use dates like 2026-12-01.")
-        page = paginate(request, selectors.audit_list(user=request.user).none())
+    events = selectors.audit_list(
+        user=request.user,
+        actor=filters["actor"],
+        partner=int(filters["partner"]) if filters["partner"].isdigit() else None,
+        verb=filters["verb"],
+        obj=filters["object"],
+        since=dates["since"],
+        until=dates["until"],
+    )
+    page = paginate(request, events, per_page=50)
     if request.GET.get("export") == "audit":
         table = Table(
             "audit",

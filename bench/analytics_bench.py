@@ -3,16 +3,17 @@
 
     createdb -h 127.0.0.1 -U postgres prm_analytics_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/prm_analytics_bench \\
-        .venv/bin/python bench/analytics_bench.py --registrations 1000000 --orders 100000
+        .venv/bin/python bench/analytics_bench.py --registrations 1000000 --orders 100000 --claims 200000
 
 Generates (with INSERT … SELECT generate_series, after emptying the bench database's domain
 tables) partners, customers, deal registrations with their opportunities and conflicts, the
-parent's direct opportunities, quotes and orders with lines and cancellations, over the last year.
+parent's direct opportunities, quotes and orders with lines and cancellations, and MDF claims
+(with their program, allocations and approved requests; a few near-duplicate invoices, round amounts
+and invoices outside the activity window among them), over the last year.
 Then measures: a full facts rebuild (13 months), the nightly work (fraud sweep of every rule and the
 facts refresh of the last days), one event check per event kind (p50/p95 over samples), and the
 scorecard and channel pages through the Django test client (p50/p95). Figures go to stdout.
 
-MDF claims are not generated: the mdf app has no models on this branch (see README).
 """
 
 import argparse
@@ -34,6 +35,14 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 TABLES = [
+    "mdf_claimfile",
+    "mdf_fundclaim",
+    "mdf_campaign",
+    "mdf_fundrequest_product_lines",
+    "mdf_fundrequest",
+    "mdf_fundallocation",
+    "mdf_tierfund",
+    "mdf_fundprogram",
     "analytics_fact",
     "analytics_payouthold",
     "analytics_fraudalert",
@@ -76,7 +85,7 @@ def percentiles(samples):
     return statistics.median(samples), p95
 
 
-def generate(*, partners: int, registrations: int, orders: int, customers: int):
+def generate(*, partners: int, registrations: int, orders: int, customers: int, claims: int = 0):
     from django.contrib.auth import get_user_model
 
     from partners.agreement import PRESETS, BusinessModel
@@ -126,16 +135,18 @@ def generate(*, partners: int, registrations: int, orders: int, customers: int):
     with connection.cursor() as cursor:
         say("generating customers…")
         cursor.execute(
-            f"""INSERT INTO partners_customer (legal_name, normalized_name, domain, country, industry, size, status,
-                created_at, updated_at)
-            SELECT 'Customer ' || i, 'customer ' || i, 'customer' || i || '.example', 'US', '', '', 'active', now(), now()
+            f"""INSERT INTO partners_customer (legal_name, normalized_name, domain, domain_key, country, industry, size,
+                status, created_at, updated_at)
+            SELECT 'Customer ' || i, 'customer ' || i, 'customer' || i || '.example', 'customer' || i || '.example', 'US',
+                '', '', 'active', now(), now()
             FROM generate_series(1, {customers}) AS i"""
         )
         say("generating deal registrations…")
         cursor.execute(
             f"""INSERT INTO deals_dealregistration (partner_id, status, customer_name, customer_domain, customer_country,
                 normalized_name, domain_key, estimated_value, currency, expected_close_date, notes, has_conflict,
-                decision_reason, created_at, updated_at, submitted_at, approved_at, protected_until, decided_at)
+                decision_reason, created_at, updated_at, submitted_at, approved_at, protected_until, decided_at,
+                competitor, contact_email, contact_name)
             SELECT {array}[1 + (i * 7919) % {partners}], s, 'Prospect ' || (i % 400000), 'prospect' || (i % 400000) || '.example',
                 'US', 'prospect ' || (i % 400000), 'prospect' || (i % 400000) || '.example', 1000 + (i % 97) * 500, 'USD',
                 current_date + 60, '', false, '', c, c,
@@ -143,28 +154,30 @@ def generate(*, partners: int, registrations: int, orders: int, customers: int):
                 CASE WHEN s IN ('approved','won','lost','expired') THEN c + interval '2 days' END,
                 CASE WHEN s = 'approved' THEN now() + interval '30 days'
                      WHEN s IN ('won','lost','expired') THEN c + interval '92 days' END,
-                CASE WHEN s NOT IN ('draft','submitted') THEN c + interval '2 days' END
+                CASE WHEN s NOT IN ('draft','submitted') THEN c + interval '2 days' END, '', '', ''
             FROM (SELECT i, {statuses} AS s, now() - (i % 365) * interval '1 day' - (i % 1440) * interval '1 minute' AS c
                   FROM generate_series(1::bigint, {registrations}) AS i) AS g"""
         )
         say("generating opportunities…")
         cursor.execute(
             """INSERT INTO deals_opportunity (partner_id, flow, managed_by, name, stage, amount, currency, probability,
-                lost_reason, created_at, updated_at, closed_at, registration_id)
+                lost_reason, created_at, updated_at, closed_at, registration_id, prospect_country, prospect_domain,
+                prospect_name)
             SELECT r.partner_id, 'partner_managed', 'partner', 'Opportunity ' || r.id,
                 CASE r.status WHEN 'won' THEN 'closed_won' WHEN 'lost' THEN 'closed_lost' ELSE 'qualification' END,
                 CASE WHEN r.id % 997 = 0 THEN r.estimated_value * 40 ELSE r.estimated_value * (0.8 + (r.id % 7) / 10.0) END,
                 'USD', 50, '', r.approved_at, r.approved_at,
                 CASE WHEN r.status IN ('won','lost') THEN LEAST(r.approved_at + (r.id % 30) * interval '1 day', now()) END,
-                r.id
+                r.id, '', '', ''
             FROM deals_dealregistration r WHERE r.status IN ('approved','won','lost','expired')"""
         )
         cursor.execute(
             f"""INSERT INTO deals_opportunity (partner_id, flow, managed_by, name, stage, amount, currency, probability,
-                lost_reason, created_at, updated_at, closed_at)
+                lost_reason, created_at, updated_at, closed_at, prospect_country, prospect_domain, prospect_name)
             SELECT NULL, 'direct', 'parent', 'Direct ' || i, CASE WHEN i % 3 = 0 THEN 'closed_lost' WHEN i % 3 = 1
                 THEN 'closed_won' ELSE 'proposal' END, 20000 + (i % 50) * 1000, 'USD', 50, '',
-                now() - (i % 365) * interval '1 day', now(), CASE WHEN i % 3 <> 2 THEN now() - (i % 365) * interval '1 day' END
+                now() - (i % 365) * interval '1 day', now(), CASE WHEN i % 3 <> 2 THEN now() - (i % 365) * interval '1 day' END,
+                '', '', ''
             FROM generate_series(1, {max(registrations // 50, 10)}) AS i"""
         )
         say("generating conflicts…")
@@ -181,10 +194,11 @@ def generate(*, partners: int, registrations: int, orders: int, customers: int):
         cursor.execute(
             f"""INSERT INTO quotes_quote (partner_id, customer_id, prepared_by_parent, price_book_id, currency, chain, version,
                 base_number, opportunity_ref, status, header_discount_percent, subtotal, header_discount_amount, total,
-                valid_until, terms, notes, approval_reasons, decision_reason, created_at, updated_at, sent_at, answered_at)
+                valid_until, terms, notes, approval_reasons, decision_reason, created_at, updated_at, sent_at, answered_at,
+                services_total, opportunity_id)
             SELECT o.partner_id, 1 + o.id % {customers}, false, {book.pk}, 'USD', md5(o.id::text)::uuid, 1, '',
                 'opportunity:' || o.id, 'accepted', 0, o.amount, 0, o.amount, current_date + 30, '', '', '[]'::jsonb, '',
-                o.closed_at - interval '3 days', o.closed_at, o.closed_at - interval '3 days', o.closed_at
+                o.closed_at - interval '3 days', o.closed_at, o.closed_at - interval '3 days', o.closed_at, 0, o.id
             FROM deals_opportunity o WHERE o.stage = 'closed_won' AND o.partner_id IS NOT NULL AND o.id % 3 = 0
             ORDER BY o.id LIMIT {linked}"""
         )
@@ -195,11 +209,12 @@ def generate(*, partners: int, registrations: int, orders: int, customers: int):
         cursor.execute(
             f"""INSERT INTO quotes_order (partner_id, customer_id, quote_id, placed_by_parent, source, external_ref, status,
                 currency, header_discount_percent, subtotal, header_discount_amount, total, rule_results, review_reasons,
-                decline_reason, failure_reason, created_at, updated_at, submitted_at, fulfilled_at, price_book_id)
+                decline_reason, failure_reason, created_at, updated_at, submitted_at, fulfilled_at, price_book_id,
+                opportunity_id)
             SELECT COALESCE(q.partner_id, {array}[1 + (i * 31) % {partners}]), COALESCE(q.customer_id, 1 + i % {customers}),
                 q.id, false, 'api', '', s, 'USD', CASE WHEN i % 11 = 0 THEN 12 ELSE 0 END,
                 500 + (i % 40) * 250, 0, 500 + (i % 40) * 250, '[]'::jsonb, '[]'::jsonb, '', '', c, c, c,
-                CASE WHEN s = 'fulfilled' THEN c + interval '1 hour' END, {book.pk}
+                CASE WHEN s = 'fulfilled' THEN c + interval '1 hour' END, {book.pk}, q.opportunity_id
             FROM (SELECT i, {order_status} AS s, now() - (i % 365) * interval '1 day' AS c FROM generate_series(1, {orders}) AS i) g
             LEFT JOIN quotes_quote q ON q.id = g.i"""
         )
@@ -213,13 +228,75 @@ def generate(*, partners: int, registrations: int, orders: int, customers: int):
             SELECT id, partner_id, 'submitted', 'cancelled', 'bench', created_at + interval '1 day'
             FROM quotes_order WHERE status = 'cancelled'"""
         )
+        if claims:
+            _generate_claims(cursor, partners=partners, claims=claims)
         cursor.execute("ANALYZE")
         cursor.execute(
             "SELECT (SELECT count(*) FROM deals_dealregistration), (SELECT count(*) FROM deals_opportunity),"
-            " (SELECT count(*) FROM quotes_order), (SELECT count(*) FROM deals_registrationconflict)"
+            " (SELECT count(*) FROM quotes_order), (SELECT count(*) FROM deals_registrationconflict),"
+            " (SELECT count(*) FROM mdf_fundclaim)"
         )
         counts = cursor.fetchone()
-    say(f"generated: {counts[0]} registrations, {counts[1]} opportunities, {counts[2]} orders, {counts[3]} conflicts")
+    say(
+        f"generated: {counts[0]} registrations, {counts[1]} opportunities, {counts[2]} orders, {counts[3]} conflicts,"
+        f" {counts[4]} MDF claims"
+    )
+
+
+def _generate_claims(cursor, *, partners: int, claims: int):
+    """One program over the year, an allocation per partner, 20 approved requests per partner spread
+    over the year (100% reimbursement), and `claims` claims on them: 2,000 vendors, zero-padded
+    invoice numbers (a vendor's next invoice is not a near-duplicate); every 500th claim re-uses the
+    previous claim's invoice with a suffix (a near-duplicate), every 700th is dated two months before
+    its activity, amounts vary (a few are round). Statuses: mostly paid and approved."""
+    say("generating MDF program, allocations, requests and claims…")
+    cursor.execute(
+        """INSERT INTO mdf_fundprogram (name, period_kind, starts_on, ends_on, budget, accrual_percent, grace_days,
+            created_at)
+        VALUES ('Bench program', 'year', current_date - 400, current_date + 30, 1000000000, 0, 30, now())"""
+    )
+    cursor.execute(
+        """INSERT INTO mdf_fundallocation (program_id, partner_id, method, status, amount, committed, paid, expired,
+            created_at, updated_at)
+        SELECT (SELECT max(id) FROM mdf_fundprogram), p.id, 'fixed', 'active', 10000000, 0, 0, 0, now(), now()
+        FROM partners_partner p"""
+    )
+    requests = partners * 20
+    cursor.execute(
+        f"""INSERT INTO mdf_fundrequest (partner_id, allocation_id, title, activity_type, plan, starts_on, ends_on,
+            requested_amount, expected_leads, expected_pipeline, uses_own_materials, status, approved_amount,
+            reimbursement_percent, claim_deadline, reserved, paid_amount, released, submitted_at, decided_at,
+            decision_reason, created_at, updated_at)
+        SELECT a.partner_id, a.id, 'Bench activity ' || j, 'event', 'Bench', current_date - (j * 37) % 365,
+            current_date - (j * 37) % 365 + 3, 1000000, 10, 100000, false, 'approved', 1000000, 100,
+            current_date + 60, 0, 0, 0, now(), now(), '', now(), now()
+        FROM generate_series(0, {requests - 1}) AS j
+        JOIN mdf_fundallocation a ON a.id = (SELECT min(id) FROM mdf_fundallocation) + j % {partners}"""
+    )
+    statuses = "(ARRAY['paid','paid','approved','submitted','rejected','returned','paid','paid','approved','paid'])"
+    cursor.execute(
+        f"""INSERT INTO mdf_fundclaim (partner_id, fund_request_id, vendor, invoice_number, vendor_key, invoice_key,
+            invoice_date, amount, description, status, reimbursable_amount, approved_amount, submitted_at,
+            decided_at, decision_reason, payment_reference, paid_at, created_at, updated_at)
+        SELECT r.partner_id, r.id, 'Vendor ' || (g.v * 13 % 2000), g.inv, 'VENDOR' || (g.v * 13 % 2000),
+            upper(replace(g.inv, '-', '')),
+            CASE WHEN g.i % 700 = 0 THEN r.starts_on - 60 ELSE r.starts_on + g.i % 5 END,
+            g.amount, '', g.s, CASE WHEN g.s = 'rejected' THEN 0 ELSE g.amount END,
+            CASE WHEN g.s IN ('approved', 'paid') THEN g.amount ELSE 0 END,
+            tt.t, tt.t + interval '1 day', '', CASE WHEN g.s = 'paid' THEN 'BENCH-' || g.i ELSE '' END,
+            CASE WHEN g.s = 'paid' THEN tt.t + interval '5 days' END, tt.t, tt.t
+        FROM (
+            SELECT i, v, {statuses}[1 + i % 10] AS s,
+                'B-' || lpad(v::text, 7, '0') || CASE WHEN i % 500 = 0 THEN 'A' ELSE '' END AS inv,
+                round((100 + (i * 37) % 9000 + (i % 100) / 100.0)::numeric, 2) AS amount,
+                1 + i % {requests} AS rid
+            FROM (SELECT i, CASE WHEN i % 500 = 0 THEN i - 1 ELSE i END AS v FROM generate_series(1, {claims}) AS i) AS x
+        ) AS g
+        JOIN mdf_fundrequest r ON r.id = (SELECT min(id) FROM mdf_fundrequest) + g.rid - 1
+        CROSS JOIN LATERAL (
+            SELECT LEAST(r.starts_on + g.i % 5 + (g.i % 1440) * interval '1 minute' + interval '4 days', now()) AS t
+        ) AS tt"""
+    )
 
 
 def measure(*, samples: int):
@@ -229,10 +306,12 @@ def measure(*, samples: int):
 
     from analytics import facts, fraud
     from deals.models import DealRegistration, Opportunity
+    from mdf.models import FundClaim
     from partners.models import Partner
     from quotes.models import Order
 
     figures = {}
+    say(f"load average before measuring (1, 5, 15 min): {os.getloadavg()}")
     today = timezone.now().date()
     with connection.cursor() as cursor:  # measure from no facts and no alerts, also with --skip-generate
         cursor.execute("TRUNCATE analytics_fact, analytics_payouthold, analytics_fraudalert RESTART IDENTITY CASCADE")
@@ -244,10 +323,18 @@ def measure(*, samples: int):
     fraud.sync_rules()
     figures["fraud_sweep_s"], counts = timed("nightly: fraud sweep (every rule)", fraud.sweep)
     say(f"  findings by rule: {counts}")
+    mdf_rules = [code for code in fraud.RULES if code.startswith("mdf_")]
+    figures["fraud_sweep_mdf_rules_s"], _ = timed(
+        "  the MDF rules alone (a second run: the alerts exist)", lambda: fraud.sweep(codes=mdf_rules)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM mdf_fundclaim")
+        say(f"  MDF claims in the data: {cursor.fetchone()[0]}")
     figures["facts_refresh_recent_s"], _ = timed(
         "nightly: facts refresh of the last 2 days", lambda: facts.refresh_recent(2)
     )
     figures["nightly_total_s"] = figures["fraud_sweep_s"] + figures["facts_refresh_recent_s"]
+    say(f"load average after the nightly work: {os.getloadavg()}")
     say(f"nightly total: {figures['nightly_total_s']:.1f} s (goal < 600 s)")
 
     def event_times(event, subjects):
@@ -268,11 +355,17 @@ def measure(*, samples: int):
         .order_by("-id")[:samples]
     )
     orders = list(Order.objects.select_related("partner", "customer").order_by("-id")[:samples])
+    claims = list(
+        FundClaim.objects.filter(status="submitted").select_related("partner", "fund_request").order_by("-id")[:samples]
+    )
     for event, subjects in (
         ("registration_submitted", registrations),
         ("opportunity_won", wins),
         ("order_placed", orders),
+        ("claim_submitted", claims),
     ):
+        if not subjects:
+            continue
         p50, p95 = event_times(event, subjects)
         figures[f"event_{event}_p95_ms"] = p95
         say(f"event check {event}: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(subjects)} (goal p95 < 50 ms)")
@@ -336,6 +429,7 @@ def main():
     parser.add_argument("--registrations", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--claims", type=int, default=200_000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--skip-generate", action="store_true", help="Measure the data already there.")
     args = parser.parse_args()
@@ -348,7 +442,11 @@ def main():
         timed(
             "generation",
             lambda: generate(
-                partners=args.partners, registrations=args.registrations, orders=args.orders, customers=args.customers
+                partners=args.partners,
+                registrations=args.registrations,
+                orders=args.orders,
+                customers=args.customers,
+                claims=args.claims,
             ),
         )
     measure(samples=args.samples)

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics import holds
 from partners import audit, uploads
 from partners.access import ParentRole, PartnerRole, actor_of
 from partners.models import Partner, PartnerStatus, ProductLine
@@ -835,19 +836,6 @@ def fund_claim_return(*, user, claim: FundClaim, reason: str) -> FundClaim:
     )
 
 
-def _payout_hold_reason(claim: FundClaim) -> str | None:
-    """Why this claim's payout must wait, or None. The holds come from the analytics app: a confirmed
-    fraud alert on the partner holds its pending MDF reimbursements. The analytics module is optional
-    (it lands separately); when it is installed, its `hold_reason(partner_id=..., subject=...)` decides."""
-    try:
-        from analytics import holds
-    except ImportError as exc:
-        if exc.name not in ("analytics.holds", "analytics"):
-            raise  # the module exists but is broken: never pay past a check that did not run
-        return None
-    return holds.hold_reason(partner_id=claim.partner_id, subject=claim)
-
-
 @transaction.atomic
 def fund_claim_mark_paid(*, user, claim: FundClaim, payment_reference: str) -> FundClaim:
     """Finance records the payment: the approved amount moves from committed to paid."""
@@ -860,9 +848,8 @@ def fund_claim_mark_paid(*, user, claim: FundClaim, payment_reference: str) -> F
     claim = _lock_claim(claim.pk)
     if not claim.can_transition_to(FundClaimStatus.PAID):
         raise _illegal("claim", claim.status, FundClaimStatus.PAID)
-    hold = _payout_hold_reason(claim)
-    if hold:
-        raise ValidationError({"status": [f"The payout is on hold: {hold}"]}, code="payout_hold")
+    # A confirmed fraud alert (or a rule that holds at once) stops the payout: 403 with the reason.
+    holds.ensure_payable(partner_id=claim.partner_id, subject=claim)
     paid = claim.approved_amount
     fund_request.reserved -= paid
     fund_request.paid_amount += paid

@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from analytics.holds import PayoutHeld
 from partners import uploads
 from partners.access import actor_of
 from partners.views import apply_form_errors, paginate, portal_view
@@ -281,6 +283,9 @@ def claim_action(request, pk, name):
     try:
         result = CLAIM_ACTIONS[name](request.user, claim, request.POST)
         messages.success(request, f"{result.reference}: {result.get_status_display()}.")
+    except PayoutHeld as exc:
+        back = reverse("mdf:claim-detail", args=[claim.pk])
+        return render(request, "analytics/payout_held.html", {"reason": str(exc), "back_url": back}, status=403)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     return redirect("mdf:claim-detail", pk=claim.pk)

@@ -136,7 +136,7 @@ def test_a_partner_wide_hold_holds_every_pending_payout(finance, analyst):
         ],
     )
     services.fraud_alert_confirm(user=analyst, alert=FraudAlert.objects.get(rule=velocity), reason="Bot.")
-    assert "Registration velocity" in hold_reason(partner_id=partner.pk, subject=entry)
+    assert "Registration and claim velocity" in hold_reason(partner_id=partner.pk, subject=entry)
     assert hold_reason(partner_id=PartnerFactory().pk, subject=entry) is None
 
 

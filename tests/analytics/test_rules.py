@@ -256,6 +256,12 @@ def test_every_registered_rule_is_tested_here():
         "related_party",
         "order_spike",
         "velocity",
+        # tests/analytics/test_mdf_fraud.py
+        "mdf_near_duplicate_invoice",
+        "mdf_near_duplicate_amount",
+        "mdf_round_amount",
+        "mdf_at_threshold",
+        "mdf_outside_activity_window",
     }
     assert set(fraud.RULES) == tested
 

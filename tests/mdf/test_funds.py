@@ -3,8 +3,6 @@
 and the claim-submitted hook."""
 
 import datetime
-import sys
-import types
 from decimal import Decimal
 
 import pytest
@@ -226,26 +224,32 @@ def test_bulk_allocation_by_tier_respects_the_budget(partner):
     assert services.fund_allocations_by_tier(user=marketing_staff(), program=program) == []
 
 
-def test_payout_hold_from_analytics_blocks_payment(partner, marketer, monkeypatch):
+def test_a_held_claim_cannot_be_paid(partner, marketer):
+    """A confirmed fraud alert on the claim holds it: 403 (PayoutHeld) with the reason, nothing paid;
+    released, it pays."""
+    from analytics import fraud
+    from analytics.holds import PayoutHeld
+    from analytics.models import FraudRule, PayoutHold
+
     fr = approved_request(partner, user=marketer)
     claim = services.fund_claim_approve(user=marketing_staff(), claim=submitted_claim(fr, user=marketer))
-    seen = []
-
-    def hold_reason(*, partner_id, subject):
-        seen.append((partner_id, subject.pk))
-        return "confirmed fraud alert FA-7"
-
-    module = types.ModuleType("analytics.holds")
-    module.hold_reason = hold_reason
-    monkeypatch.setitem(sys.modules, "analytics.holds", module)
-    import analytics
-
-    monkeypatch.setattr(analytics, "holds", module, raising=False)
-    with pytest.raises(ValidationError) as exc:
+    fraud.sync_rules()
+    rule = FraudRule.objects.get(code="mdf_round_amount")
+    finding = fraud.Finding(
+        partner_id=partner.pk,
+        subject_key=fraud.subject_key(claim),
+        subject_repr=str(claim),
+        score=60,
+        summary="test",
+        hold_keys=[f"mdf-claim:{claim.pk}"],
+    )
+    fraud.record(rule, [finding])
+    fraud.place_holds(rule.alerts.all(), reason="Confirmed fraud alert FA-7")
+    with pytest.raises(PayoutHeld) as exc:
         services.fund_claim_mark_paid(user=finance_staff(), claim=claim, payment_reference="P")
-    assert "on hold: confirmed fraud alert FA-7" in str(exc.value)
-    assert seen == [(partner.pk, claim.pk)] and fresh(claim).status == "approved"
-    module.hold_reason = lambda **kwargs: None
+    assert isinstance(exc.value, PermissionDenied) and "Confirmed fraud alert FA-7" in str(exc.value)
+    assert fresh(claim).status == "approved" and fresh(claim.fund_request).paid_amount == 0
+    PayoutHold.objects.update(released_at=timezone.now())
     assert services.fund_claim_mark_paid(user=finance_staff(), claim=claim, payment_reference="P").status == "paid"
 
 
