@@ -67,7 +67,7 @@ class ChannelMetricsSerializer(serializers.Serializer):
 class FraudAlertSerializer(serializers.ModelSerializer):
     rule = serializers.SlugRelatedField(slug_field="code", read_only=True)
     rule_name = serializers.CharField(source="rule.name", read_only=True)
-    triaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    triaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = FraudAlert

@@ -3,6 +3,7 @@
 (parent staff)."""
 
 import django_filters
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -58,7 +59,16 @@ class ScorecardViewSet(ScopedReadOnlyViewSet):
         return Response(s.ScorecardSerializer(selectors.scorecard(user=request.user, partner=partner)).data)
 
 
+class OneObjectSchema(AutoSchema):
+    """The channel view is one object (a set of tables), not a list, though it answers on the
+    collection path."""
+
+    def _is_list_view(self, serializer=None):
+        return False
+
+
 class ChannelMetricsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    schema = OneObjectSchema()
     """The parent's channel view: channel against direct, partners ranked, business models,
     products by partner, lead routing and the funnel. Channel managers: their partners only.
     Read from the facts the caller sees, through the selector."""

@@ -194,6 +194,7 @@ class DealRegistrationSerializer(serializers.ModelSerializer):
     )
     days_left = serializers.IntegerField(read_only=True, allow_null=True)
     awaiting_second_approval = serializers.SerializerMethodField()
+    contact_email = serializers.CharField(read_only=True)  # may be blank: no "format: email"
 
     class Meta:
         model = DealRegistration

@@ -175,7 +175,11 @@ class FundRequestApproveSerializer(StrictSerializer):
 
 
 class MdfReasonSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    reason = serializers.CharField(
+        max_length=1000,
+        error_messages={"required": "Say why.", "blank": "Say why."},
+        help_text="Why it is rejected or returned; the partner reads it.",
+    )
 
 
 class MdfEmptySerializer(StrictSerializer):
@@ -288,7 +292,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="The running partner; null: the parent."))
     def get_partner(self, obj):
         return obj.partner.slug if obj.partner_id else None
 
@@ -349,7 +353,7 @@ class AssetSerializer(serializers.ModelSerializer):
     own = serializers.SerializerMethodField()
     marketing_models = serializers.SerializerMethodField()
     countries = serializers.SerializerMethodField()
-    min_tier = serializers.CharField(source="min_tier.name", read_only=True, default=None)
+    min_tier = serializers.CharField(source="min_tier.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Asset

@@ -130,7 +130,14 @@ class QuoteServiceLineRemoveSerializer(StrictSerializer):
 class QuoteSerializer(serializers.ModelSerializer):
     status = status_field(QuoteStatus)
     service_lines = QuoteServiceLineSerializer(
-        many=True, read_only=True, help_text="The partner's own services: shown to the partner only."
+        many=True, read_only=True, help_text="The partner's own services: shown to the partner only (else empty)."
+    )
+    services_total = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Null where the services are hidden.",
     )
     number = serializers.CharField(read_only=True)
     lines = QuoteLineSerializer(many=True, read_only=True)
@@ -188,8 +195,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             return {name: data[name] for name in QUOTE_STATUS_FIELDS}
         if request is None or not sees_own_services(request.user, quote):
             # A white-label partner's own services are its business, on its documents only.
-            data.pop("service_lines", None)
-            data.pop("services_total", None)
+            data["service_lines"], data["services_total"] = [], None
         return data
 
 
