@@ -321,7 +321,10 @@ class CaseAttachmentViewSet(CaseChildMixin, ScopedViewSet):
 
     @extend_schema(
         parameters=[CASE_PK, ITEM_ID],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file."), **ERRORS_READ},
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file, in its own type."),
+            **ERRORS_READ,
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request, case_pk=None, pk=None):

@@ -361,7 +361,10 @@ class ClaimFileViewSet(ScopedViewSet):
 
     @extend_schema(
         parameters=[CLAIM_PK, ITEM_ID],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file."), **ERRORS_READ},
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file, in its own type."),
+            **ERRORS_READ,
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request, claim_pk=None, pk=None):
