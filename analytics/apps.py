@@ -36,6 +36,10 @@ def _performance_card(user):
     actor = actor_of(user)
     if not actor.is_partner:
         return []
+    from django.conf import settings
+
+    from partners.presentation import money
+
     tiles = money_tiles(user=user)
     url = reverse("analytics:scorecard")
-    return [(label, value, url) for label, value in tiles]
+    return [(label, money(value, settings.PARENT_CURRENCY), url) for label, value in tiles]

@@ -24,6 +24,30 @@ CENT = Decimal("0.01")
 PAGE_ROWS = 25
 
 
+DERIVED_MONEY = {"avg_deal", "revenue", "commission_accrued", "fulfilled_revenue"}
+
+
+def _column_kind(name: str) -> str:
+    metric = METRICS.get(name)
+    if name in DERIVED_MONEY or (metric is not None and metric.money):
+        return "money"
+    return "figure"
+
+
+def _cell(value, kind: str) -> str:
+    from django.conf import settings
+
+    from partners import presentation
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    if kind == "money":
+        return presentation.money(value, settings.PARENT_CURRENCY)
+    return presentation.number(value)
+
+
 @dataclass
 class Table:
     """A table of the page, also served as CSV (`?export=<key>`)."""
@@ -40,6 +64,13 @@ class Table:
     def page_rows(self):
         """What a page shows; the CSV and the API have every row."""
         return self.as_lists(self.rows[:PAGE_ROWS])
+
+    @property
+    def page_cells(self):
+        """The page's rows in words and numbers a person reads (money with its currency and grouping,
+        counts grouped); the CSV and the API keep the raw figures."""
+        kinds = [_column_kind(name) for name, _ in self.columns]
+        return [[_cell(value, kind) for value, kind in zip(row, kinds, strict=True)] for row in self.page_rows]
 
     @property
     def truncated(self) -> bool:
