@@ -762,41 +762,44 @@ def _ensure_customer(registration) -> Customer:
     """The registration's customer: the one it names, else the existing account the matcher finds
     (one record per customer: never a duplicate), else a new one. Linking to an account the partner
     does not hold yet is reached only through an approver's override (see approval_conflicts)."""
+    return _originated_customer(
+        partner=registration.partner,
+        customer=registration.customer,
+        name=registration.customer_name,
+        domain=registration.customer_domain,
+        country=registration.customer_country,
+        originator=registration.created_by,
+        actor=None,
+        reason=f"Registration #{registration.pk} approved.",
+    )
+
+
+def _originated_customer(*, partner, customer, name, domain, country, originator, actor, reason) -> Customer:
+    """The customer a partner brought in: `customer` if given, else the account the matcher finds
+    (the partner's own first), else a new one owned by the agreement's customer owner; always with the
+    partner's originating relationship. Under a lock on the matcher's keys."""
     from partners import identity
 
-    partner = registration.partner
-    customer = registration.customer
     if customer is None:
-        key = identity.customer_key(
-            name=registration.customer_name, domain=registration.customer_domain, country=registration.customer_country
-        )
+        key = identity.customer_key(name=name, domain=domain, country=country)
         identity.lock_key(key)
         matches = identity.matching_customers(key)
         held = [c for c, _ in matches if identity.held_by(c, partner.pk)]
         customer = (held or [c for c, _ in matches] or [None])[0]
     if customer is None:
         customer = Customer(
-            legal_name=registration.customer_name,
-            domain=registration.customer_domain,
-            country=registration.customer_country,
+            legal_name=name,
+            domain=domain,
+            country=country,
             owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
-            created_by=registration.created_by,
+            created_by=originator,
         )
         customer.refresh_keys()
         customer.full_clean(validate_constraints=False)
         identity.save_unique(customer)
-        audit.record(
-            actor=None,
-            verb="customer.create",
-            obj=customer,
-            partner=partner,
-            reason=f"Registration #{registration.pk} approved.",
-        )
+        audit.record(actor=actor, verb="customer.create", obj=customer, partner=partner, reason=reason)
     CustomerRelationship.objects.get_or_create(
-        customer=customer,
-        partner=partner,
-        kind=RelationshipKind.ORIGINATING,
-        defaults={"owner": registration.created_by},
+        customer=customer, partner=partner, kind=RelationshipKind.ORIGINATING, defaults={"owner": originator}
     )
     return customer
 
@@ -1444,41 +1447,17 @@ def opportunity_mark_won(*, user, opportunity, amount=None) -> Opportunity:
 
 def _customer_for_won_prospect(opportunity, *, user):
     """A won opportunity for a prospect (a referral entered as an opportunity) gets its customer like
-    an approved referral registration: the existing account the matcher finds (never a duplicate) or
-    a new one, owned by the agreement's customer owner, with the partner's originating relationship."""
-    from partners import identity
-
+    an approved referral registration."""
     partner = opportunity.partner
-    country = (opportunity.prospect_country or partner.country or "").upper()
-    key = identity.customer_key(name=opportunity.prospect_name, domain=opportunity.prospect_domain, country=country)
-    identity.lock_key(key)
-    matches = identity.matching_customers(key)
-    customer = next((c for c, _ in matches if identity.held_by(c, partner.pk)), None) or (
-        matches[0][0] if matches else None
-    )
-    if customer is None:
-        customer = Customer(
-            legal_name=opportunity.prospect_name,
-            domain=opportunity.prospect_domain,
-            country=country,
-            owner_partner=None if partner.agreement.customer_owner == CustomerOwner.PARENT else partner,
-            created_by=opportunity.registered_by,
-        )
-        customer.refresh_keys()
-        customer.full_clean(validate_constraints=False)
-        identity.save_unique(customer)
-        audit.record(
-            actor=user,
-            verb="customer.create",
-            obj=customer,
-            partner=partner,
-            reason=f"Opportunity #{opportunity.pk} won.",
-        )
-    CustomerRelationship.objects.get_or_create(
-        customer=customer,
+    customer = _originated_customer(
         partner=partner,
-        kind=RelationshipKind.ORIGINATING,
-        defaults={"owner": opportunity.registered_by},
+        customer=None,
+        name=opportunity.prospect_name,
+        domain=opportunity.prospect_domain,
+        country=(opportunity.prospect_country or partner.country or "").upper(),
+        originator=opportunity.registered_by,
+        actor=user,
+        reason=f"Opportunity #{opportunity.pk} won.",
     )
     opportunity.customer = customer
     opportunity.save(update_fields=["customer", "updated_at"])
