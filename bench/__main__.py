@@ -64,6 +64,9 @@ def main(argv=None):
 
     from . import generate
 
+    # DEBUG off serves hashed static files from the manifest, as in production; seeding sends
+    # branded emails that name them, so this comes before the data too.
+    call_command("collectstatic", verbosity=0, interactive=False)
     if args.command in (None, "data"):
         call_command("migrate", verbosity=0, interactive=False)
         if generate.generated():
@@ -79,9 +82,6 @@ def main(argv=None):
         if args.command == "data":
             return 0
     from .run import run as do_run
-
-    # DEBUG off serves hashed static files from the manifest, as in production.
-    call_command("collectstatic", verbosity=0, interactive=False)
 
     label = getattr(args, "label", os.environ.get("BENCH_LABEL", "latest"))
     only = tuple(getattr(args, "only", "api,portal,admin,http,tasks").split(","))
