@@ -324,6 +324,7 @@ def gen_partners(ctx: Context):
 
 def gen_customers(ctx: Context):
     """A customer per ten registrations of each partner, each with an originating relationship."""
+    from partners.matching import normalize_company_name, registrable_domain
     from partners.models import Customer, CustomerRelationship, RelationshipKind
 
     rng = ctx.rng
@@ -335,15 +336,31 @@ def gen_customers(ctx: Context):
         cid = start
         for bp, count in zip(ctx.partners, counts, strict=True):
             for _ in range(max(count, 3)):
-                name, domain, country, _n, _d, normalized = ctx.company()
+                name, domain, country, _n, _d, _normalized = ctx.company()
                 created = ctx.created_at()
                 owner = bp.user_of(rng, "rep")
                 bp.customers.append(cid)
                 rels.append((cid, bp.id, RelationshipKind.ORIGINATING, created.date(), owner))
-                yield (cid, f"{name} {cid}", normalized, domain, country, "active", bp.id, owner, created, created)
+                # One record per customer: the name and the domain are unique within a country, as
+                # the model's constraints require of real data.
+                legal = f"{name} {cid}"
+                domain = f"c{cid}-{domain}"
+                yield (
+                    cid,
+                    legal,
+                    normalize_company_name(legal),
+                    domain,
+                    registrable_domain(domain),
+                    country,
+                    "active",
+                    bp.id,
+                    owner,
+                    created,
+                    created,
+                )
                 cid += 1
 
-    cols = ["id", "legal_name", "normalized_name", "domain", "country", "status", "owner_partner_id"]
+    cols = ["id", "legal_name", "normalized_name", "domain", "domain_key", "country", "status", "owner_partner_id"]
     copy_rows(Customer, [*cols, "created_by_id", "created_at", "updated_at"], customers())
     copy_rows(CustomerRelationship, ["customer_id", "partner_id", "kind", "since", "owner_id"], rels)
 
