@@ -154,6 +154,68 @@ def forget_actor(user) -> None:
         del user._prm_actor
 
 
+# Actors across requests ---------------------------------------------------------------------
+#
+# An API token's user and actor are cached (prm.api.authentication) under the current *access
+# generation*: one stamp in the shared cache, replaced after the commit of any change that can alter
+# who a caller is or what they may see (a membership, a partner's status, agreement or tier, a user's
+# activity or groups, a channel manager's grants, a token's revocation). A cached entry of another
+# generation is never used, so a suspension or a revoked role takes effect on the next request.
+
+ACCESS_GENERATION_KEY = "prm:access-generation"
+
+
+def access_generation() -> str:
+    from django.core.cache import cache
+
+    generation = cache.get(ACCESS_GENERATION_KEY)
+    if generation is None:
+        # Lost (a cache restart): a new stamp, so no entry written before the loss is trusted.
+        import uuid
+
+        cache.add(ACCESS_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(ACCESS_GENERATION_KEY)
+    return generation
+
+
+def bump_access_generation() -> None:
+    """A new generation now and again after the commit: an entry cached in between (from the rows
+    before the commit) belongs to the generation the commit replaces."""
+    import uuid
+
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def bump():
+        cache.set(ACCESS_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _access_changed(sender, raw=False, **kwargs):
+    if not raw:
+        bump_access_generation()
+
+
+def connect_access_invalidation() -> None:
+    """What changes an actor or a token: see `ACCESS_GENERATION_KEY`."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from knox.models import AuthToken
+
+    from .models import Agreement, Membership, Partner, PartnerUserObjectPermission, ProgramTier
+
+    User = get_user_model()
+    for model in (User, Group, Membership, Partner, Agreement, ProgramTier, PartnerUserObjectPermission):
+        post_save.connect(_access_changed, sender=model, dispatch_uid=f"prm-access-save-{model._meta.label}")
+        post_delete.connect(_access_changed, sender=model, dispatch_uid=f"prm-access-delete-{model._meta.label}")
+    post_delete.connect(_access_changed, sender=AuthToken, dispatch_uid="prm-access-delete-token")
+    m2m_changed.connect(_access_changed, sender=User.groups.through, dispatch_uid="prm-access-groups")
+    m2m_changed.connect(_access_changed, sender=User.user_permissions.through, dispatch_uid="prm-access-perms")
+
+
 class TenantQuerySet(models.QuerySet):
     """A queryset that knows how to scope itself to the caller.
 

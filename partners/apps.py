@@ -9,9 +9,11 @@ class PartnersConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import roles
+        from .access import connect_access_invalidation
 
         # After every app has migrated (its permissions exist only then); the sync is idempotent.
         post_migrate.connect(roles.sync_parent_role_permissions, dispatch_uid="prm-sync-parent-roles")
+        connect_access_invalidation()
         register_portal()
 
 

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from prm.api.serializers import ModelSerializer
+
 from ..models import FraudAlert
 
 
@@ -64,7 +66,7 @@ class ChannelMetricsSerializer(serializers.Serializer):
     funnel = TableSerializer()
 
 
-class FraudAlertSerializer(serializers.ModelSerializer):
+class FraudAlertSerializer(ModelSerializer):
     rule = serializers.SlugRelatedField(slug_field="code", read_only=True)
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     triaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)

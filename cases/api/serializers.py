@@ -7,7 +7,7 @@ from partners.access import actor_of
 from partners.agreement import ServiceModel
 from partners.models import Customer, Partner, ProductLine
 from prm.api.base import ScopedPrimaryKeyRelatedField
-from prm.api.serializers import StrictSerializer
+from prm.api.serializers import ModelSerializer, StrictSerializer
 
 from .. import permissions, sla
 from ..models import (
@@ -88,7 +88,7 @@ class CaseSlaSerializer(serializers.Serializer):
     breached = serializers.BooleanField()
 
 
-class CaseHandoverSerializer(serializers.ModelSerializer):
+class CaseHandoverSerializer(ModelSerializer):
     by = serializers.SerializerMethodField()
     from_queue = serializers.SerializerMethodField()
     to_queue = serializers.SerializerMethodField()
@@ -121,7 +121,7 @@ class CaseHandoverSerializer(serializers.ModelSerializer):
         return self._queue(handover.to_queue)
 
 
-class CaseStatusSerializer(serializers.ModelSerializer):
+class CaseStatusSerializer(ModelSerializer):
     """What a referral-type partner sees of its cases: the status, and only that."""
 
     status = choice(CaseStatus, read_only=True)
@@ -132,7 +132,7 @@ class CaseStatusSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True, default=None)
     product_line = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
@@ -272,7 +272,7 @@ class CaseEmptySerializer(StrictSerializer):
     pass
 
 
-class CaseCommentSerializer(serializers.ModelSerializer):
+class CaseCommentSerializer(ModelSerializer):
     author = serializers.SerializerMethodField()
     author_party = choice(Party, read_only=True)
     visibility = choice(CommentVisibility, read_only=True)
@@ -294,7 +294,7 @@ class CaseCommentCreateSerializer(StrictSerializer):
     visibility = choice(CommentVisibility, default=CommentVisibility.SHARED)
 
 
-class CaseAttachmentSerializer(serializers.ModelSerializer):
+class CaseAttachmentSerializer(ModelSerializer):
     download_url = serializers.SerializerMethodField()
     uploader_party = choice(Party, read_only=True)
     visibility = choice(CommentVisibility, read_only=True)
@@ -323,7 +323,7 @@ class CaseAttachmentCreateSerializer(StrictSerializer):
     visibility = choice(CommentVisibility, default=CommentVisibility.SHARED)
 
 
-class CaseQueueSerializer(serializers.ModelSerializer):
+class CaseQueueSerializer(ModelSerializer):
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     calendar = serializers.StringRelatedField()
     open_cases = serializers.IntegerField(read_only=True)

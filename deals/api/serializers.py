@@ -5,7 +5,7 @@ from rest_framework import serializers
 from partners.access import actor_of, sees_status_only
 from partners.models import Commission, Customer, Partner, ProductLine
 from prm.api.base import ScopedPrimaryKeyRelatedField
-from prm.api.serializers import StrictModelSerializer, StrictSerializer
+from prm.api.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from quotes.models import Product
 
 from ..models import (
@@ -35,7 +35,7 @@ class PartnerIdField(ScopedPrimaryKeyRelatedField):
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(ModelSerializer):
     partner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     product_interest = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -163,7 +163,7 @@ class RegistrationLineSerializer(StrictModelSerializer):
         fields = ["product", "quantity"]
 
 
-class ConflictSerializer(serializers.ModelSerializer):
+class ConflictSerializer(ModelSerializer):
     class Meta:
         model = RegistrationConflict
         fields = [
@@ -178,14 +178,14 @@ class ConflictSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExtensionSerializer(serializers.ModelSerializer):
+class ExtensionSerializer(ModelSerializer):
     class Meta:
         model = RegistrationExtension
         fields = ["sequence", "days", "reason", "status", "requested_at", "decided_at"]
         read_only_fields = fields
 
 
-class DealRegistrationSerializer(serializers.ModelSerializer):
+class DealRegistrationSerializer(ModelSerializer):
     partner = serializers.PrimaryKeyRelatedField(read_only=True)
     lines = RegistrationLineSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)
@@ -292,7 +292,7 @@ class ExtensionRequestSerializer(StrictSerializer):
 # Opportunities -----------------------------------------------------------------------------------
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
+class OpportunitySerializer(ModelSerializer):
     """A status-only partner (partners.access.sees_status_only) gets the fields of STATUS_ONLY_HIDDEN as null."""
 
     STATUS_ONLY_HIDDEN = STATUS_ONLY_HIDDEN
@@ -381,7 +381,7 @@ class AssignSerializer(StrictSerializer):
 # Commissions -------------------------------------------------------------------------------------
 
 
-class CommissionSerializer(serializers.ModelSerializer):
+class CommissionSerializer(ModelSerializer):
     partner = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from cases.api.serializers import choice
 from deals.models import DealRegistration, Lead
 from partners.models import Partner, ProductLine, ProgramTier
 from prm.api.base import ScopedPrimaryKeyRelatedField
-from prm.api.serializers import StrictSerializer
+from prm.api.serializers import ModelSerializer, StrictSerializer
 
 from ..models import (
     ActivityType,
@@ -40,7 +40,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 # Allocations -------------------------------------------------------------------------------------
 
 
-class FundAllocationSerializer(serializers.ModelSerializer):
+class FundAllocationSerializer(ModelSerializer):
     program = serializers.CharField(source="program.name", read_only=True)
     program_id = serializers.IntegerField(read_only=True)
     partner = serializers.CharField(source="partner.slug", read_only=True)
@@ -85,7 +85,7 @@ class FundAllocationAdjustSerializer(StrictSerializer):
 # Requests ----------------------------------------------------------------------------------------
 
 
-class FundRequestSerializer(serializers.ModelSerializer):
+class FundRequestSerializer(ModelSerializer):
     reference = serializers.CharField(read_only=True)
     partner = serializers.CharField(source="partner.slug", read_only=True)
     program = serializers.CharField(source="allocation.program.name", read_only=True)
@@ -189,7 +189,7 @@ class MdfEmptySerializer(StrictSerializer):
 # Claims ------------------------------------------------------------------------------------------
 
 
-class FundClaimSerializer(serializers.ModelSerializer):
+class FundClaimSerializer(ModelSerializer):
     reference = serializers.CharField(read_only=True)
     partner = serializers.CharField(source="partner.slug", read_only=True)
     fund_request_reference = serializers.CharField(source="fund_request.reference", read_only=True)
@@ -250,7 +250,7 @@ class FundClaimMarkPaidSerializer(StrictSerializer):
     payment_reference = serializers.CharField(max_length=100)
 
 
-class ClaimFileSerializer(serializers.ModelSerializer):
+class ClaimFileSerializer(ModelSerializer):
     kind = choice(ProofKind, read_only=True)
 
     class Meta:
@@ -267,7 +267,7 @@ class ClaimFileCreateSerializer(StrictSerializer):
 # Campaigns ---------------------------------------------------------------------------------------
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ModelSerializer):
     owner_party = choice(CampaignOwner, read_only=True)
     lead_handling = choice(LeadHandling, read_only=True)
     partner = serializers.SerializerMethodField()
@@ -347,7 +347,7 @@ class CampaignAttributeSerializer(StrictSerializer):
 # Collateral --------------------------------------------------------------------------------------
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ModelSerializer):
     kind = choice(AssetKind, read_only=True)
     version = serializers.IntegerField(source="current_version.number", read_only=True, default=None)
     own = serializers.SerializerMethodField()

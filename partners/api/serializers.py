@@ -13,12 +13,12 @@ from partners.models import (
     PartnerStatus,
     ProductLine,
 )
-from prm.api.serializers import StrictModelSerializer, StrictSerializer
+from prm.api.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 
 User = get_user_model()
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     overrides = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
 
@@ -42,7 +42,7 @@ class AgreementUpdateSerializer(StrictModelSerializer):
         extra_kwargs = {name: {"required": False} for name in DIMENSIONS}
 
 
-class PartnerSerializer(serializers.ModelSerializer):
+class PartnerSerializer(ModelSerializer):
     tier = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     website = serializers.CharField(read_only=True)  # may be blank: no "format: uri"
     territories = serializers.SerializerMethodField()
@@ -142,7 +142,7 @@ class PartnerUserUpdateSerializer(StrictSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class CustomerRelationshipSerializer(serializers.ModelSerializer):
+class CustomerRelationshipSerializer(ModelSerializer):
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -216,7 +216,7 @@ class MeSerializer(serializers.Serializer):
     parent_roles = serializers.ListField(child=serializers.CharField())
 
 
-class CustomerClaimSerializer(serializers.ModelSerializer):
+class CustomerClaimSerializer(ModelSerializer):
     """A partner's request for an account that exists already; the partner never sees whose."""
 
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)

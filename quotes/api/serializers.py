@@ -7,7 +7,7 @@ from rest_framework import serializers
 from deals.models import DealRegistration, Opportunity
 from partners.models import Customer, Partner
 from prm.api.base import ScopedPrimaryKeyRelatedField
-from prm.api.serializers import StrictSerializer
+from prm.api.serializers import ModelSerializer, StrictSerializer
 from quotes.models import (
     Order,
     OrderEvent,
@@ -37,7 +37,7 @@ def status_field(choices):
 PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": Decimal("0"), "max_value": Decimal("100")}
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ModelSerializer):
     product_line = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -57,7 +57,7 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PriceBookEntrySerializer(serializers.ModelSerializer):
+class PriceBookEntrySerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     name = serializers.CharField(source="product.name", read_only=True)
 
@@ -67,7 +67,7 @@ class PriceBookEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PriceBookSerializer(serializers.ModelSerializer):
+class PriceBookSerializer(ModelSerializer):
     entries = PriceBookEntrySerializer(many=True, read_only=True)
 
     class Meta:
@@ -86,7 +86,7 @@ class LineInputSerializer(StrictSerializer):
     term_months = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=120)
 
 
-class QuoteLineSerializer(serializers.ModelSerializer):
+class QuoteLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     name = serializers.CharField(source="product.name", read_only=True)
     product_line = serializers.CharField(source="product.product_line.code", read_only=True)
@@ -109,7 +109,7 @@ class QuoteLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QuoteServiceLineSerializer(serializers.ModelSerializer):
+class QuoteServiceLineSerializer(ModelSerializer):
     class Meta:
         model = QuoteServiceLine
         fields = ["id", "position", "description", "quantity", "unit_price", "tax_category", "net_amount"]
@@ -127,7 +127,7 @@ class QuoteServiceLineRemoveSerializer(StrictSerializer):
     line = serializers.IntegerField()
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(ModelSerializer):
     status = status_field(QuoteStatus)
     service_lines = QuoteServiceLineSerializer(
         many=True, read_only=True, help_text="The partner's own services: shown to the partner only (else empty)."
@@ -253,7 +253,7 @@ class QuotesEmptySerializer(StrictSerializer):
 # Orders --------------------------------------------------------------------------------------------
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     name = serializers.CharField(source="product.name", read_only=True)
 
@@ -276,7 +276,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(ModelSerializer):
     # Empty for the event that created the order.
     from_status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True, allow_blank=True)
     to_status = status_field(OrderStatus)
@@ -295,7 +295,7 @@ class RuleResultSerializer(serializers.Serializer):
     messages = serializers.ListField(child=serializers.CharField())
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelSerializer):
     status = status_field(OrderStatus)
     number = serializers.CharField(read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)

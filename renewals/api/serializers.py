@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from prm.api.serializers import StrictSerializer
+from prm.api.serializers import ModelSerializer, StrictSerializer
 from renewals import permissions
 from renewals.models import Contract, ContractLine, LapseReason, Renewal
 
@@ -21,7 +21,7 @@ class StatusOnlyMixin:
         return data
 
 
-class ContractLineSerializer(serializers.ModelSerializer):
+class ContractLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
 
     class Meta:
@@ -40,7 +40,7 @@ class ContractLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContractSerializer(StatusOnlyMixin, serializers.ModelSerializer):
+class ContractSerializer(StatusOnlyMixin, ModelSerializer):
     number = serializers.CharField(read_only=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True)
     product_line = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -67,7 +67,7 @@ class ContractSerializer(StatusOnlyMixin, serializers.ModelSerializer):
         ]
 
 
-class RenewalSerializer(StatusOnlyMixin, serializers.ModelSerializer):
+class RenewalSerializer(StatusOnlyMixin, ModelSerializer):
     number = serializers.CharField(read_only=True)
     customer_name = serializers.CharField(source="customer.legal_name", read_only=True)
     days_to_term_end = serializers.SerializerMethodField()
