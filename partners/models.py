@@ -298,11 +298,15 @@ class CustomerQuerySet(TenantQuerySet):
         )
 
     def visible_to_partner(self, actor):
-        relationships = CustomerRelationship.objects.filter(customer=OuterRef("pk"), partner_id=actor.partner_id)
+        # `pk IN (ids)` rather than a correlated EXISTS: the planner can start from the partner's few
+        # relationships (an index) instead of walking every customer in name order and probing each.
+        relationships = CustomerRelationship.objects.filter(partner_id=actor.partner_id)
         if actor.sees_partner_wide:
-            return self.filter(Exists(relationships))
-        shared = CustomerUserObjectPermission.objects.filter(content_object=OuterRef("pk"), user_id=actor.user_id)
-        return self.filter(Exists(relationships.filter(owner_id=actor.user_id)) | Exists(shared))
+            return self.filter(pk__in=relationships.order_by().values("customer_id"))
+        owned = relationships.filter(owner_id=actor.user_id).order_by().values("customer_id")
+        shared = CustomerUserObjectPermission.objects.filter(user_id=actor.user_id).order_by()
+        shared = shared.values("content_object_id")
+        return self.filter(pk__in=owned.union(shared, all=True))
 
 
 class Customer(models.Model):

@@ -17,7 +17,11 @@ def order_placed_for(partner_path: str = "partner", customer_path: str = "custom
     """An order (past its draft) of the record's partner for the record's customer exists."""
     from quotes.models import Order, OrderStatus
 
-    placed = Order.objects.filter(partner=OuterRef(partner_path), customer=OuterRef(customer_path)).exclude(
-        status=OrderStatus.DRAFT
-    )
+    # The redundant `partner >= outer partner` keeps PostgreSQL from turning this EXISTS (it sits in
+    # an OR) into a hashed subplan: that hashes every placed order of the channel (200k rows, ~70 ms)
+    # before the first row of a page. Correlated per row instead, it is an index probe of the
+    # (customer, status) index, and only for rows of partners that see their pipeline after order.
+    placed = Order.objects.filter(
+        partner=OuterRef(partner_path), partner__gte=OuterRef(partner_path), customer=OuterRef(customer_path)
+    ).exclude(status=OrderStatus.DRAFT)
     return Q(Exists(placed))

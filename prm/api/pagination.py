@@ -22,7 +22,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
@@ -136,6 +136,41 @@ def reversed_ordering(ordering):
     return [o[1:] if o.startswith("-") else f"-{o}" for o in ordering]
 
 
+# Fetching --------------------------------------------------------------------------------------
+
+#: From this many joins on, PostgreSQL spends longer choosing a join order than running the page
+#: (the case list joins nine tables: 10–35 ms of planning for 0.6 ms of execution).
+WRITTEN_ORDER_FROM_JOINS = 4
+
+
+def _joins(query) -> int:
+    def related(selection):
+        if selection is True:
+            return WRITTEN_ORDER_FROM_JOINS
+        return sum(1 + related(nested) for nested in (selection or {}).values())
+
+    return max(len(query.alias_map) - 1, 0) + related(query.select_related)
+
+
+def fetch(queryset) -> list:
+    """A page's rows (and their prefetches). A page is read from its own table's index in the list's
+    order, then joined to what it shows: on PostgreSQL a query with many joins is planned in that
+    written order (`join_collapse_limit = 1`, for this transaction only) instead of searching every
+    order of the joins, which cost more than the query itself."""
+    if not hasattr(queryset, "query"):
+        return list(queryset)
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or _joins(queryset.query) < WRITTEN_ORDER_FROM_JOINS:
+        return list(queryset)
+    inside = connection.in_atomic_block  # then the setting would outlive the page: put it back
+    with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL join_collapse_limit = 1")
+        rows = list(queryset)  # an error rolls the savepoint back, and the setting with it
+        if inside:
+            cursor.execute("SET LOCAL join_collapse_limit TO DEFAULT")
+        return rows
+
+
 # Counting --------------------------------------------------------------------------------------
 
 
@@ -194,7 +229,7 @@ class BoundedCountPaginator(Paginator):
         """One row more than the page shows tells whether there is a next page."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        rows = fetch(self.object_list[bottom : bottom + self.per_page + 1])
         return BoundedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
 
@@ -252,7 +287,7 @@ class PageNumberPagination(BasePagination):
         except (TypeError, ValueError):
             raise NotFound("Invalid page.") from None
         offset = (number - 1) * self.size
-        rows = list(queryset[offset : offset + self.size + 1])
+        rows = fetch(queryset[offset : offset + self.size + 1])
         if number > 1 and not rows:
             raise NotFound("Invalid page.")
         has_next = len(rows) > self.size
@@ -307,7 +342,7 @@ class PageNumberPagination(BasePagination):
             )
         else:
             page_qs = queryset.filter(keyset_filter(fields, values, forward=True))
-        rows = list(page_qs[: self.size + 1])
+        rows = fetch(page_qs[: self.size + 1])
         more = len(rows) > self.size
         rows = rows[: self.size]
         if backwards:
@@ -328,7 +363,7 @@ class PageNumberPagination(BasePagination):
             offset = max(int(payload.get("o", 0)), 0)
         except (TypeError, ValueError):
             raise NotFound("Invalid cursor.") from None
-        rows = list(queryset[offset : offset + self.size + 1])
+        rows = fetch(queryset[offset : offset + self.size + 1])
         if len(rows) > self.size:
             self.next_link = replace_query_param(url, self.cursor_query_param, _encode({"o": offset + self.size}))
         if offset > 0:
