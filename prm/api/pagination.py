@@ -24,6 +24,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections, transaction
 from django.db.models import Q
+from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination
@@ -171,6 +172,30 @@ def fetch(queryset) -> list:
         return rows
 
 
+#: From this offset on, a page is read in two steps (a "deferred join"): first the ids of its rows,
+#: from the list's index alone, then those rows with their joins and prefetches. Walking 10,000 rows
+#: of an index to reach page 200 is cheap; reading and joining 10,000 whole rows to drop them is not.
+DEFERRED_JOIN_FROM_OFFSET = 1000
+
+
+def fetch_slice(queryset, offset: int, limit: int) -> list:
+    """`queryset[offset:offset + limit]` as a list, the same rows in the same order."""
+    plain = (
+        offset < DEFERRED_JOIN_FROM_OFFSET
+        or not hasattr(queryset, "query")
+        or queryset._iterable_class is not ModelIterable  # .values() rows have no pk to look up
+        or queryset.query.combinator
+        or queryset.query.distinct
+    )
+    if plain:
+        return fetch(queryset[offset : offset + limit])
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    rows = {row.pk: row for row in fetch(queryset.filter(pk__in=ids))}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 # Counting --------------------------------------------------------------------------------------
 
 
@@ -229,7 +254,7 @@ class BoundedCountPaginator(Paginator):
         """One row more than the page shows tells whether there is a next page."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = fetch(self.object_list[bottom : bottom + self.per_page + 1])
+        rows = fetch_slice(self.object_list, bottom, self.per_page + 1)
         return BoundedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
 
@@ -287,7 +312,7 @@ class PageNumberPagination(BasePagination):
         except (TypeError, ValueError):
             raise NotFound("Invalid page.") from None
         offset = (number - 1) * self.size
-        rows = fetch(queryset[offset : offset + self.size + 1])
+        rows = fetch_slice(queryset, offset, self.size + 1)
         if number > 1 and not rows:
             raise NotFound("Invalid page.")
         has_next = len(rows) > self.size
@@ -363,7 +388,7 @@ class PageNumberPagination(BasePagination):
             offset = max(int(payload.get("o", 0)), 0)
         except (TypeError, ValueError):
             raise NotFound("Invalid cursor.") from None
-        rows = fetch(queryset[offset : offset + self.size + 1])
+        rows = fetch_slice(queryset, offset, self.size + 1)
         if len(rows) > self.size:
             self.next_link = replace_query_param(url, self.cursor_query_param, _encode({"o": offset + self.size}))
         if offset > 0:
