@@ -1124,14 +1124,7 @@ def deal_registrations_warn_due(*, now=None, limit: int = EXPIRY_BATCH) -> int:
         model=DealRegistration,
         rows=[(pk, partner_id, f"Registration {pk}: {name}") for pk, partner_id, name, _, _ in due],
     )
-    for pk, partner_id, name, until, registered_by_id in due:
-        notices.registration_expiring(
-            registration_id=pk,
-            partner_id=partner_id,
-            customer_name=name,
-            protected_until=until,
-            registered_by_id=registered_by_id,
-        )
+    notices.registrations_expiring(due)
     return len(due)
 
 

@@ -194,6 +194,35 @@ def test_expiry_is_set_based(partner_a, rep_a, django_assert_max_num_queries):
     assert tasks.expire_registrations() == {"expired": 0, "warned": 0}
 
 
+def test_expiry_warnings_are_set_based_and_tell_each_person_once(
+    partner_a, partner_b, admin_a, rep_a, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """The warning batch finds its recipients and writes its notifications for the whole batch (a
+    few statements whatever its size), to the same people `notify()` would tell: the partner's admins
+    and managers and the registering rep, not another partner's people, and only once."""
+    from partners.models import Notification, NotificationChannel, NotificationPreference
+
+    soon = timezone.now() + datetime.timedelta(days=3)
+    rows = registrations(partner_a, 20, created_by=rep_a) + registrations(partner_b, 5)
+    DealRegistration.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=RegistrationStatus.APPROVED, approved_at=timezone.now(), protected_until=soon
+    )
+    admin_b = partner_user(partner_b, PartnerRole.ADMIN, username="beta-admin")
+    NotificationPreference.objects.create(
+        user=admin_b, kind="deals.registration_expiring", channel=NotificationChannel.OFF
+    )
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_max_num_queries(20):
+        assert tasks.expire_registrations() == {"expired": 0, "warned": 25}
+    told = Notification.objects.filter(kind="deals.registration_expiring")
+    assert told.filter(recipient=admin_a).count() == 20 and told.filter(recipient=rep_a).count() == 20
+    assert not told.filter(recipient=admin_b).exists()  # chose "off"
+    assert told.count() == 40 and {n.partner_id for n in told} == {partner_a.pk}
+    assert len(callbacks) == 1  # one email task for the batch
+    DealRegistration.objects.filter(pk__in=[r.pk for r in rows]).update(expiry_warned_at=None)
+    assert tasks.expire_registrations()["warned"] == 25
+    assert Notification.objects.filter(kind="deals.registration_expiring").count() == 40  # once per event
+
+
 # Query plans (PostgreSQL) ----------------------------------------------------------------------
 
 TENANT_TABLES = ["deals_dealregistration", "deals_lead", "quotes_quote", "quotes_order", "cases_case"]
