@@ -8,7 +8,7 @@ import datetime
 import difflib
 from decimal import Decimal
 
-from django.db.models import Count, DateField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from mdf.models import INVOICE_HOLDING as CLAIM_HOLDING
@@ -278,15 +278,23 @@ def _hoarding_sweep(params, since):
             "Protection extended again and again without progress.",
             [{"registration": registration.pk, "extensions": params["extensions"]}],
         )
+    # Only the submissions that do follow an expiry of the same partner and customer within the window
+    # (one query for the whole sweep); `_reregistration` then reads the evidence of those few.
+    window = datetime.timedelta(days=params["reregister_days"])
+    expired_before = DealRegistration.objects.filter(
+        partner=OuterRef("partner"),
+        customer_country=OuterRef("customer_country"),
+        normalized_name=OuterRef("normalized_name"),
+        status="expired",
+        updated_at__gte=OuterRef("submitted_at") - window,
+        updated_at__lte=OuterRef("submitted_at"),
+    ).exclude(pk=OuterRef("pk"))
+    recently_expired = DealRegistration.objects.filter(status="expired", updated_at__gte=since - window)
     reregistered = DealRegistration.objects.filter(
-        submitted_at__gte=since, status__in=["submitted", "approved"]
-    ).filter(
-        Q(
-            normalized_name__in=DealRegistration.objects.filter(status="expired", updated_at__gte=since).values(
-                "normalized_name"
-            )
-        )
-    )
+        submitted_at__gte=since,
+        status__in=["submitted", "approved"],
+        normalized_name__in=recently_expired.values("normalized_name"),  # a hashed pre-filter
+    ).filter(Exists(expired_before))
     for registration in reregistered.select_related("partner").iterator(chunk_size=2000):
         yield from _reregistration(registration, params)
 
@@ -437,17 +445,20 @@ def _order_finding(order, score, summary, evidence):
     )
 
 
-def _discount_check(order, params):
+def _tier_limits(tier_id) -> dict:
     from quotes.models import DiscountSchedule
+
+    return dict(DiscountSchedule.objects.filter(tier_id=tier_id).values_list("product_line_id", "max_discount_percent"))
+
+
+def _discount_check(order, params, *, limits_of=_tier_limits):
     from quotes.services import approval_threshold
 
     partner = order.partner
-    lines = list(order.lines.select_related("product"))
+    lines = list(order.lines.all()) if _prefetched(order, "lines") else list(order.lines.select_related("product"))
     if not lines:
         return []
-    limits = dict(
-        DiscountSchedule.objects.filter(tier_id=partner.tier_id).values_list("product_line_id", "max_discount_percent")
-    )
+    limits = limits_of(partner.tier_id)
     margin = Decimal(str(params["margin_percent_points"]))
     at_limit = [
         {
@@ -477,13 +488,31 @@ def _discount_check(order, params):
     return [_order_finding(order, 45 + 15 * len(reasons), "Discount abuse: " + "; ".join(reasons) + ".", evidence)]
 
 
-def _discount_sweep(params, since):
-    from quotes.models import Order
+def _prefetched(obj, name) -> bool:
+    return name in getattr(obj, "_prefetched_objects_cache", {})
 
-    for order in (
-        Order.objects.filter(submitted_at__gte=since).select_related("partner", "customer").iterator(chunk_size=500)
-    ):
-        yield from _discount_check(order, params)
+
+def _discount_sweep(params, since):
+    """Set-based: the orders come with their lines in chunks (two queries a chunk) and each tier's
+    limits are read once for the sweep, not once per order."""
+    from django.db.models import Prefetch
+
+    from quotes.models import Order, OrderLine
+
+    limits = {}
+
+    def limits_of(tier_id):
+        if tier_id not in limits:
+            limits[tier_id] = _tier_limits(tier_id)
+        return limits[tier_id]
+
+    orders = (
+        Order.objects.filter(submitted_at__gte=since)
+        .select_related("partner", "customer")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
+    )
+    for order in orders.iterator(chunk_size=500):
+        yield from _discount_check(order, params, limits_of=limits_of)
 
 
 register(
@@ -668,27 +697,46 @@ def _near_quarter_end(day: datetime.date, days: int) -> bool:
     return (next_quarter - day).days <= days or (day - this_quarter).days < days
 
 
-def _spike(partner_id, partner_name, params, now):
+def _spike_figures(params, now, partner_id=None) -> dict:
+    """partner id → (recent value, recent orders, baseline value, cancelled recently), placed orders
+    only: one grouped query for every partner at once (or one partner)."""
     from quotes.models import Order
 
     window = datetime.timedelta(days=params["window_days"])
-    baseline_weeks = params["baseline_windows"]
-    orders = Order.objects.for_partner(partner_id).exclude(status="draft")
-    recent = orders.filter(created_at__gte=now - window).aggregate(v=Sum("total"), n=Count("pk"))
-    base = orders.filter(created_at__gte=now - window * (baseline_weeks + 1), created_at__lt=now - window).aggregate(
-        v=Sum("total")
+    recent = Q(created_at__gte=now - window)
+    orders = Order.objects.exclude(status="draft").filter(
+        created_at__gte=now - window * (params["baseline_windows"] + 1)
     )
-    recent_value, baseline = recent["v"] or Decimal(0), (base["v"] or Decimal(0)) / baseline_weeks
+    if partner_id is not None:
+        orders = orders.for_partner(partner_id)
+    rows = (
+        orders.values("partner_id")
+        .annotate(
+            recent_value=Sum("total", filter=recent),
+            recent_orders=Count("pk", filter=recent),
+            base_value=Sum("total", filter=~recent),
+            cancelled=Count("pk", filter=recent & Q(status="cancelled")),
+        )
+        .order_by()
+    )
+    return {
+        row["partner_id"]: (row["recent_value"], row["recent_orders"], row["base_value"], row["cancelled"])
+        for row in rows
+    }
+
+
+def _spike(partner_id, partner_name, params, now, figures):
+    recent_value, recent_orders, base_value, cancelled = figures
+    recent_value, baseline = recent_value or Decimal(0), (base_value or Decimal(0)) / params["baseline_windows"]
     if recent_value < Decimal(str(params["min_value"])) or recent_value < baseline * Decimal(str(params["factor"])):
         return []
-    cancelled = orders.filter(created_at__gte=now - window, status="cancelled").count()
     near = _near_quarter_end(now.date(), params["boundary_days"])
     if not near and cancelled == 0:
         return []
     evidence = [
         {
             "recent_value": str(recent_value),
-            "recent_orders": recent["n"],
+            "recent_orders": recent_orders,
             "baseline_per_window": str(baseline.quantize(Decimal("0.01"))),
             "cancelled": cancelled,
             "near_period_end": near,
@@ -703,21 +751,20 @@ def _spike(partner_id, partner_name, params, now):
 
 
 def _spike_check(order, params):
-    return _spike(order.partner_id, order.partner.name, params, timezone.now())
+    now = timezone.now()
+    figures = _spike_figures(params, now, partner_id=order.partner_id).get(order.partner_id)
+    return _spike(order.partner_id, order.partner.name, params, now, figures) if figures else []
 
 
 def _spike_sweep(params, since):
-    from quotes.models import Order
+    """Set-based: the figures of every partner with orders in the window in one grouped query."""
+    from partners.models import Partner
 
     now = timezone.now()
-    active = (
-        Order.objects.filter(created_at__gte=now - datetime.timedelta(days=params["window_days"]))
-        .exclude(status="draft")
-        .values_list("partner_id", "partner__name")
-        .distinct()
-    )
-    for partner_id, name in active:
-        yield from _spike(partner_id, name, params, now)
+    figures = {pid: f for pid, f in _spike_figures(params, now).items() if f[1]}  # placed orders lately
+    names = dict(Partner.objects.filter(pk__in=list(figures)).values_list("pk", "name"))
+    for partner_id, partner_figures in sorted(figures.items()):
+        yield from _spike(partner_id, names.get(partner_id, ""), params, now, partner_figures)
 
 
 register(

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from analytics import fraud
+from analytics.models import FraudAlert
 from deals import services as deals
 from deals.models import DealRegistration, Opportunity, OpportunityFlow, RegistrationExtension
 from partners.access import PartnerRole
@@ -281,3 +282,56 @@ def test_commission_about_to_be_paid_checks_the_subject_that_earned_it(parent_ad
     FraudRule.objects.filter(code="win_without_order").update(enabled=True)
     ledger.commission_approve(user=finance, commission=entry)  # about to be paid: checked again
     assert alerts("win_without_order", subject_key=fraud.subject_key(opportunity)).exists()
+
+
+# The nightly sweep is set-based: its queries do not grow with the rows it reads -------------------------
+
+
+def test_the_spike_sweep_reads_every_partner_at_once(django_assert_max_num_queries):
+    set_thresholds("order_spike", boundary_days=0, min_value=20000, factor=3)
+    for _ in range(3):
+        partner = PartnerFactory()
+        old = order_with_line(partner, status="fulfilled")
+        type(old).objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=30))
+        spike = [
+            order_with_line(partner, product=ProductFactory(list_price=Decimal("10000.00")), status="submitted")
+            for _ in range(3)
+        ]
+        type(spike[0]).objects.filter(pk=spike[0].pk).update(status="cancelled")
+    from analytics.fraud import RULES, params_of, sync_rules
+
+    rule = RULES["order_spike"]
+    params = params_of(rule, sync_rules()["order_spike"])
+    with django_assert_max_num_queries(2):  # the figures of every partner, then their names
+        findings = list(rule.sweep(params, timezone.now() - datetime.timedelta(days=7)))
+    assert len(findings) == 3 and len({f.partner_id for f in findings}) == 3  # one per partner, no repeats
+    fraud.sweep(codes=["order_spike"])
+    assert alerts("order_spike").count() == 3
+
+
+def test_the_discount_sweep_reads_orders_with_their_lines(gold_line, django_assert_max_num_queries):
+    gold, product = gold_line
+    partner = PartnerFactory(tier=gold)
+    orders = [order_with_line(partner, product=product, quantity=10, status="submitted") for _ in range(6)]
+    type(orders[0]).objects.filter(pk__in=[o.pk for o in orders]).update(submitted_at=timezone.now())
+    for order in orders[:4]:
+        order.lines.update(discount_percent=Decimal("14.50"))
+    from analytics.fraud import RULES, params_of, sync_rules
+
+    rule = RULES["discount_at_limit"]
+    params = params_of(rule, sync_rules()["discount_at_limit"])
+    with django_assert_max_num_queries(6):  # orders, their lines, the tier's limits, the threshold
+        findings = list(rule.sweep(params, timezone.now() - datetime.timedelta(days=7)))
+    assert {f.subject_key for f in findings} == {fraud.subject_key(o) for o in orders[:4]}
+
+
+def test_the_hoarding_sweep_finds_a_reregistration_in_one_query(rep_a, parent_admin):
+    old = registration_of(rep_a, name="Hoard Co", domain="hoard.example")
+    deals.deal_registration_approve(user=parent_admin, registration=old)
+    DealRegistration.objects.filter(pk=old.pk).update(status="expired", updated_at=timezone.now())
+    again = registration_of(rep_a, name="Hoard Co", domain="hoard.example")
+    unrelated = registration_of(rep_a, name="Other Co", domain="other.example")
+    FraudAlert.objects.all().delete()
+    fraud.sweep(codes=["deal_hoarding"])
+    assert alerts("deal_hoarding", subject_key=fraud.subject_key(again)).exists()
+    assert not alerts("deal_hoarding", subject_key=fraud.subject_key(unrelated)).exists()
