@@ -45,7 +45,9 @@ def record(*, kind, user, ip=None, path="", rows=0):
 
 def _token_address(user, ip, path):
     known = f"analytics:token-address:{user.pk}:{ip}"
-    if cache.get(known) or TokenAddress.objects.filter(user=user, ip_address=ip).exists():
+    if cache.get(known):
+        return  # seen within the hour: one cache read per request, nothing written
+    if TokenAddress.objects.filter(user=user, ip_address=ip).exists():
         cache.set(known, True, timeout=3600)
         return
     first = not TokenAddress.objects.filter(user=user).exists()
