@@ -105,6 +105,7 @@ def generate(count):
                 "legal_name",
                 "normalized_name",
                 "domain",
+                "domain_key",
                 "country",
                 "industry",
                 "size",
@@ -113,7 +114,7 @@ def generate(count):
                 "updated_at",
             ],
             (
-                (f"Bench customer {i}", f"bench customer {i}", "", "US", "", "", "active", now, now)
+                (f"Bench customer {i}", f"bench customer {i}", "", "", "US", "", "", "active", now, now)
                 for i in range(existing, customers_needed)
             ),
         )

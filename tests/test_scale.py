@@ -301,6 +301,48 @@ def test_generator_smoke(db, django_db_blocker):
         .exclude(created_by__membership__partner=F("partner"))
         .exists()
     )
+    _generated_contracts_and_claims_are_consistent(ctx, partners)
+
+
+def _generated_contracts_and_claims_are_consistent(ctx, partners):
+    """Contracts and MDF money as the services would have left them (the constraints hold by COPY)."""
+    from django.db.models import Sum
+
+    from mdf.models import FundAllocation, FundClaim, FundRequest
+    from partners.agreement import PRESETS, BusinessModel
+    from renewals.models import Contract, ContractLine, Renewal
+
+    contracts = Contract.objects.filter(partner__in=partners)
+    assert contracts.count() == 200 and contracts.filter(status="active").exists()
+    assert not contracts.exclude(customer__relationships__partner=F("partner")).exists()
+    for contract in contracts.filter(status="renewed")[:20]:
+        current = ContractLine.objects.get(contract=contract, term_number=contract.term_number)
+        assert current.annual_value == contract.annual_value and current.term_end == contract.term_end
+        assert Renewal.objects.filter(contract=contract, status="renewed").count() == contract.term_number - 1
+    assert Renewal.objects.filter(contract__status="lapsed", status="lapsed").count() == (
+        contracts.filter(status="lapsed").count()
+    )
+    no_funds = [
+        p.id for p in ctx.partners if PRESETS[BusinessModel(p.business_model)]["marketing_model"] == "parent_led"
+    ]
+    claims = FundClaim.objects.filter(partner__in=partners)
+    assert claims.count() == 40 and not claims.filter(partner__in=no_funds).exists()
+
+    def total(queryset, field):
+        return queryset.aggregate(total=Sum(field))["total"] or 0
+
+    for request in FundRequest.objects.filter(partner__in=partners):
+        held = request.claims.filter(status="submitted")
+        assert request.reserved == total(held, "reimbursable_amount") + total(
+            request.claims.filter(status="approved"), "approved_amount"
+        )
+        assert request.paid_amount == total(request.claims.filter(status="paid"), "approved_amount")
+        assert request.remainder >= 0 and (request.status != "closed" or request.remainder == 0)
+    for allocation in FundAllocation.objects.filter(partner__in=partners):
+        requests = allocation.requests.all()
+        committed = total(requests, "approved_amount") - total(requests, "paid_amount") - total(requests, "released")
+        assert allocation.committed == committed and allocation.paid == total(requests, "paid_amount")
+        assert allocation.balance >= 0 and (allocation.status != "expired" or allocation.balance == 0)
 
 
 def test_admin_search_across_a_relation_goes_through_the_related_table(client, partner_a, partner_b, parent_admin):
