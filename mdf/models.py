@@ -238,7 +238,11 @@ class FundRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["partner", "-created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["-created_at", "-id"]),  # the parent's list in its default order
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="mdf_request_dates"),
             models.CheckConstraint(condition=Q(requested_amount__gt=0), name="mdf_request_amount_pos"),
@@ -331,7 +335,11 @@ class FundClaim(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["partner", "-created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["-created_at", "-id"]),  # the parent's list in its default order
+        ]
         constraints = [
             # An invoice is claimed once, by anybody: the database keeps it so under any race.
             models.UniqueConstraint(

@@ -114,6 +114,8 @@ class Contract(models.Model):
             models.Index(fields=["originating_partner", "term_end"]),
             models.Index(fields=["customer", "status"]),
             models.Index(fields=["status", "term_end"]),
+            # The lists' default order with its tie-breaker: the parent's million contracts, page 1.
+            models.Index(fields=["term_end", "id"]),
         ]
 
     def __str__(self):
@@ -290,6 +292,7 @@ class Renewal(models.Model):
             models.Index(fields=["partner", "term_end"]),
             models.Index(fields=["originating_partner", "term_end"]),
             models.Index(fields=["status", "term_end"]),
+            models.Index(fields=["term_end", "id"]),  # the lists' default order, tie-breaker included
             models.Index(
                 fields=["id"],
                 name="renewal_reminder_due",
