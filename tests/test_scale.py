@@ -382,14 +382,15 @@ def test_a_plain_list_still_pages(rf):
 @postgres_only
 def test_a_many_join_page_is_planned_in_its_written_order(partner_a, admin_a):
     """The case list joins nine tables: choosing their order cost PostgreSQL 10–35 ms per page at 1M
-    rows for a 0.6 ms query. Its page is read with `join_collapse_limit = 1` for that transaction
-    only; a list with few joins is read as it is."""
+    rows for a 0.6 ms query. It is marked `as_written` and its page is read with
+    `join_collapse_limit = 1` for that transaction only; an unmarked list is planned as usual (a rep's
+    contracts, whose best plan starts from a subquery, took 68 ms instead of 3.5 ms when forced)."""
     with CaptureQueriesContext(connection) as queries:
         assert api_as(admin_a).get("/api/v1/cases/").status_code == 200
     sql = [q["sql"] for q in queries.captured_queries]
     assert "SET LOCAL join_collapse_limit = 1" in sql
     with CaptureQueriesContext(connection) as queries:
-        assert api_as(admin_a).get("/api/v1/commissions/").status_code == 200
+        assert api_as(admin_a).get("/api/v1/contracts/").status_code == 200
     assert not any("join_collapse_limit" in q["sql"] for q in queries.captured_queries)
     with connection.cursor() as cursor:
         cursor.execute("SHOW join_collapse_limit")
