@@ -159,7 +159,14 @@ def test_portal_list_with_an_estimated_count_still_reaches_every_row(client, par
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/deals/dealregistration/", "/admin/deals/lead/", "/admin/quotes/order/", "/admin/cases/case/"]
+    "path",
+    [
+        "/admin/deals/dealregistration/",
+        "/admin/deals/lead/",
+        "/admin/quotes/quote/",
+        "/admin/quotes/order/",
+        "/admin/cases/case/",
+    ],
 )
 def test_admin_changelists_do_no_distinct_or_unbounded_count(client, partner_a, parent_admin, path):
     registrations(partner_a, 3)
