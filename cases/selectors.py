@@ -1,6 +1,7 @@
 """Reads of cases for the portal, always starting from the caller's scope."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from partners.access import actor_of
 
@@ -65,14 +66,25 @@ def queue_list(*, user):
     return CaseQueue.objects.for_user(user).order_by("kind", "name")
 
 
-def queue_counts(*, user) -> list:
-    """Open cases per queue the caller sees, counting only cases the caller sees."""
-    visible = Case.objects.for_user(user).filter(status__in=OPEN_STATUSES).values("pk")
-    return list(
-        CaseQueue.objects.for_user(user)
-        .select_related("partner")
-        .annotate(open_cases=Count("cases", filter=Q(cases__in=visible)))
-        .order_by("kind", "name")
+def with_open_cases(queryset, *, user):
+    """Annotate each queue with the open cases of it the caller sees: a correlated count per row,
+    which PostgreSQL evaluates for the page's rows only, after the sort and limit (a GROUP BY over
+    the join counted every queue's cases first: 220 ms for the parent's thousand queues)."""
+    visible = (
+        Case.objects.for_user(user)
+        .filter(queue=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("queue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(open_cases=Coalesce(Subquery(visible, output_field=IntegerField()), 0))
+
+
+def queue_counts(*, user):
+    """Open cases per queue the caller sees (a queryset, to page), counting only cases they see."""
+    return with_open_cases(CaseQueue.objects.for_user(user).select_related("partner"), user=user).order_by(
+        "kind", "name", "pk"
     )
 
 

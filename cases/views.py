@@ -255,5 +255,5 @@ def queue_overview(request):
     return render(
         request,
         "cases/queue_list.html",
-        {"queues": selectors.queue_counts(user=request.user), "kinds": dict(QueueKind.choices)},
+        {"page": paginate(request, selectors.queue_counts(user=request.user)), "kinds": dict(QueueKind.choices)},
     )

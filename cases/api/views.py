@@ -1,8 +1,6 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -26,7 +24,7 @@ from prm.api.base import (
 from prm.api.pagination import as_written
 from prm.api.parsers import BoundedJSONParser
 
-from .. import permissions, services
+from .. import permissions, selectors, services
 from ..models import (
     OPEN_STATUSES,
     PRIORITY_ORDER,
@@ -355,16 +353,4 @@ class CaseQueueViewSet(ScopedReadOnlyViewSet):
     ordering = ["kind", "name"]
 
     def narrow_queryset(self, queryset):
-        # A correlated count per row: PostgreSQL evaluates it for the page's rows only, after the
-        # sort and limit, where a GROUP BY over the join would count every queue's cases first.
-        visible = (
-            Case.objects.for_user(self.request.user)
-            .filter(queue=OuterRef("pk"), status__in=OPEN_STATUSES)
-            .order_by()
-            .values("queue")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return queryset.select_related("partner", "calendar").annotate(
-            open_cases=Coalesce(Subquery(visible, output_field=models.IntegerField()), 0)
-        )
+        return selectors.with_open_cases(queryset.select_related("partner", "calendar"), user=self.request.user)
