@@ -22,9 +22,13 @@ def case_list(
         queues = queue_list(user=user).exclude(kind=QueueKind.SHARED)
         if actor.is_parent:
             queues = queues.filter(kind=QueueKind.PARENT)
-        queryset = queryset.filter(
-            Q(assignee_id=actor.user_id) | Q(created_by_id=actor.user_id) | Q(assignee__isnull=True, queue__in=queues)
-        )
+        # One id set the planner can start from (three small indexed sets), not an OR it can only
+        # test row by row along the list's order: 136 ms -> a few for the parent at 200,000 cases.
+        plain = Case.objects.order_by()
+        mine = plain.filter(assignee_id=actor.user_id).values("pk")
+        opened = plain.filter(created_by_id=actor.user_id).values("pk")
+        waiting = plain.filter(assignee__isnull=True, queue__in=queues.order_by().values("pk")).values("pk")
+        queryset = queryset.filter(pk__in=mine.union(opened, waiting, all=True))
     elif view == "mine":
         queryset = queryset.filter(assignee_id=actor.user_id)
     elif view == "queue":
