@@ -134,7 +134,7 @@ class CurrencyFilter(admin.SimpleListFilter):
     parameter_name = "currency"
 
     def lookups(self, request, model_admin):
-        currencies = PriceBook.objects.order_by().values_list("currency", flat=True).distinct()
+        currencies = set(PriceBook.objects.for_user(request.user).values_list("currency", flat=True))
         return [(c, c) for c in sorted(currencies)]
 
     def queryset(self, request, queryset):

@@ -278,6 +278,19 @@ def test_main_list_queries_use_indexes(partner_a, partner_b, admin_a, rep_a, par
         assert plans
         for sql, nodes in plans:
             seq = [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"]
+            if (
+                who == "parent admin"
+                and "COUNT(" in sql.upper()
+                and [n["Node Type"] for n in nodes[:3]]
+                == [
+                    "Aggregate",
+                    "Limit",
+                    "Seq Scan",
+                ]
+            ):
+                # The bounded count of the parent's whole channel: its scan stops at the LIMIT
+                # (API_EXACT_COUNT_LIMIT + 1 rows), since the parent keeps nearly every row.
+                seq = seq[1:]
             assert not set(seq).intersection(TENANT_TABLES), (seq, sql)
             page_query = "LIMIT" in sql and "COUNT(" not in sql.upper() and f'FROM "{TENANT_TABLES[0]}"' in sql
             if page_query and who in ("partner admin", "parent admin"):
