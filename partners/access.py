@@ -193,9 +193,15 @@ def bump_access_generation() -> None:
     transaction.on_commit(bump)
 
 
-def _access_changed(sender, raw=False, **kwargs):
-    if not raw:
-        bump_access_generation()
+# Saves that change nothing an actor or a token depends on: a login stamps `last_login` on every
+# sign-in, which would otherwise empty every cached token of the whole channel each time.
+IRRELEVANT_UPDATES = frozenset({"last_login"})
+
+
+def _access_changed(sender, raw=False, update_fields=None, **kwargs):
+    if raw or (update_fields is not None and set(update_fields) <= IRRELEVANT_UPDATES):
+        return
+    bump_access_generation()
 
 
 def connect_access_invalidation() -> None:

@@ -284,6 +284,17 @@ class CustomerStatus(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
+def managed_customer_ids(actor):
+    """The customers a partner user manages for their partner (relationships they own), as a
+    subquery of ids: `customer_id IN (…)` lets the planner start from these few rows, with no join
+    through the relationships and no DISTINCT. Used by every scope that follows a rep's accounts."""
+    return (
+        CustomerRelationship.objects.filter(partner_id=actor.partner_id, owner_id=actor.user_id)
+        .order_by()
+        .values("customer_id")
+    )
+
+
 class CustomerQuerySet(TenantQuerySet):
     """Customers are seen through relationships: a partner sees the customers it holds one to."""
 
@@ -303,7 +314,7 @@ class CustomerQuerySet(TenantQuerySet):
         relationships = CustomerRelationship.objects.filter(partner_id=actor.partner_id)
         if actor.sees_partner_wide:
             return self.filter(pk__in=relationships.order_by().values("customer_id"))
-        owned = relationships.filter(owner_id=actor.user_id).order_by().values("customer_id")
+        owned = managed_customer_ids(actor)
         shared = CustomerUserObjectPermission.objects.filter(user_id=actor.user_id).order_by()
         shared = shared.values("content_object_id")
         return self.filter(pk__in=owned.union(shared, all=True))

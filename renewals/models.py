@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partners.access import PartnerRole, TenantQuerySet
+from partners.models import managed_customer_ids
 
 ZERO = Decimal("0.00")
 
@@ -37,19 +38,6 @@ CONTRACT_TRANSITIONS = {
 LIVE_CONTRACT_STATUSES = [_C.ACTIVE, _C.RENEWAL_OPEN, _C.RENEWED]
 
 
-def _managed_customers(actor):
-    """The customers a rep manages for their partner, as a subquery: `customer_id IN (…)` needs no
-    join through the relationships and no DISTINCT over the result (50 ms → 1 ms for a rep's
-    contracts among a million)."""
-    from partners.models import CustomerRelationship
-
-    return (
-        CustomerRelationship.objects.filter(partner_id=actor.partner_id, owner_id=actor.user_id)
-        .order_by()
-        .values("customer_id")
-    )
-
-
 class ContractQuerySet(TenantQuerySet):
     """The partner of record sees its contracts; the originating partner sees them too (attribution,
     e.g. a parent-owned renewal still earns it a commission). Reps see the contracts of customers they
@@ -62,7 +50,7 @@ class ContractQuerySet(TenantQuerySet):
         qs = self.filter(mine)
         if actor.sees_partner_wide:
             return qs
-        return qs.filter(customer_id__in=_managed_customers(actor))
+        return qs.filter(customer_id__in=managed_customer_ids(actor))
 
 
 class Contract(models.Model):
@@ -237,7 +225,7 @@ class RenewalQuerySet(TenantQuerySet):
         # One id set the planner can start from (a rep holds a few hundred renewals of a million),
         # rather than an OR it can only test row by row along the list's order.
         plain = Renewal.objects.order_by()
-        managed = plain.filter(customer_id__in=_managed_customers(actor)).values("pk")
+        managed = plain.filter(customer_id__in=managed_customer_ids(actor)).values("pk")
         assigned = plain.filter(assigned_to_id=actor.user_id).values("pk")
         return qs.filter(pk__in=managed.union(assigned, all=True))
 

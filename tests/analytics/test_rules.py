@@ -325,7 +325,7 @@ def test_the_discount_sweep_reads_orders_with_their_lines(gold_line, django_asse
     assert {f.subject_key for f in findings} == {fraud.subject_key(o) for o in orders[:4]}
 
 
-def test_the_hoarding_sweep_finds_a_reregistration_in_one_query(rep_a, parent_admin):
+def test_the_hoarding_sweep_matches_a_reregistration_in_the_database(rep_a, parent_admin):
     old = registration_of(rep_a, name="Hoard Co", domain="hoard.example")
     deals.deal_registration_approve(user=parent_admin, registration=old)
     DealRegistration.objects.filter(pk=old.pk).update(status="expired", updated_at=timezone.now())

@@ -137,3 +137,25 @@ def test_a_lost_generation_trusts_no_entry(rep):
     cache.delete(ACCESS_GENERATION_KEY)  # a cache restart, an eviction
     _, sql = sql_of(client, "/api/v1/me/")
     assert any("knox_authtoken" in q for q in sql)
+
+
+def test_a_login_elsewhere_keeps_the_cache_and_a_real_change_does_not(rep):
+    """Signing in stamps `last_login` only: other people's cached tokens stay valid. Any other save
+    of a person still starts a new generation."""
+    client = client_for("alpha-rep")
+    client.get("/api/v1/me/")
+    before = cache.get(ACCESS_GENERATION_KEY)
+    partner_user(rep.membership.partner, PartnerRole.ADMIN, username="alpha-admin")  # a new person
+    after_new_person = cache.get(ACCESS_GENERATION_KEY)
+    assert after_new_person != before
+    client.get("/api/v1/me/")  # cached again, under the new generation
+    assert APIClient().post("/api/v1/auth/token/", {"username": "alpha-admin", "password": PASSWORD}).status_code == 200
+    from django.contrib.auth.models import update_last_login
+
+    update_last_login(None, rep)  # what every sign-in does
+    assert cache.get(ACCESS_GENERATION_KEY) == after_new_person
+    _, sql = sql_of(client, "/api/v1/me/")
+    assert not any("knox_authtoken" in q for q in sql)
+    rep.first_name = "Renamed"
+    rep.save()
+    assert cache.get(ACCESS_GENERATION_KEY) != after_new_person
